@@ -1,0 +1,21 @@
+/* Stable 64-bit hashes for task identities and seeds.
+ *
+ * These values are stored in result files and decide which task is which on --resume, so they
+ * must never change between versions or machines: byte-oriented FNV-1a followed by the
+ * MurmurHash3 64-bit finalizer (FNV alone mixes its last bytes poorly). */
+#ifndef ICLSWEEP_HASH_H
+#define ICLSWEEP_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hash of n bytes. */
+uint64_t isw_hash_bytes(const void *data, size_t n);
+/* Hash of a NUL-terminated string. */
+uint64_t isw_hash_str(const char *s);
+/* The MurmurHash3 fmix64 avalanche of x. */
+uint64_t isw_mix64(uint64_t x);
+/* A task's seed from the sweep seed and the task's identity. */
+uint64_t isw_task_seed(uint64_t sweep_seed, uint64_t identity);
+
+#endif

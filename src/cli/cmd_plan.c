@@ -1,0 +1,154 @@
+/* `iclsweep plan SWEEP.yaml [--list N] [--max-tasks N]`: what a sweep will run, before it runs.
+ *
+ * Prints the task count, each dimension with its values, the parameters set in the file, the
+ * first N tasks with identity and seed, and a cost estimate relative to the model's default point.
+ * Works on grids of millions of tasks: tasks are resolved on demand, never stored. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "iclsweep/spec.h"
+
+#define MAX_SHOWN_VALUES 12
+
+static void print_axis_values(const isw_sweep *sw, const isw_dim *dim) {
+    const isw_param_def *params = sw->model->params;
+    char buf[64];
+    for (int64_t c = 0; c < dim->n; c++) {
+        if (c == MAX_SHOWN_VALUES / 2 && dim->n > MAX_SHOWN_VALUES) {
+            printf(" ...");
+            c = dim->n - MAX_SHOWN_VALUES / 2;
+        }
+        printf("%s", c ? (dim->n_axes > 1 ? " " : ", ") : " ");
+        if (dim->n_axes > 1) printf("(");
+        for (int a = dim->first_axis; a < dim->first_axis + dim->n_axes; a++) {
+            const isw_param_def *p = &params[sw->axes[a].param];
+            printf("%s%s", a > dim->first_axis ? ", " : "", isw_param_show(p, sw->axes[a].values[c], buf, sizeof buf));
+        }
+        if (dim->n_axes > 1) printf(")");
+    }
+    printf("\n");
+}
+
+static void print_dims(const isw_sweep *sw) {
+    const isw_param_def *params = sw->model->params;
+    if (sw->n_dims == 0) {
+        printf("axes: none (a single point)\n");
+        return;
+    }
+    printf("axes (first varies slowest):\n");
+    for (int d = 0; d < sw->n_dims; d++) {
+        const isw_dim *dim = &sw->dims[d];
+        char names[256] = "";
+        size_t used = 0;
+        for (int a = dim->first_axis; a < dim->first_axis + dim->n_axes && used < sizeof names - 40; a++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                     a > dim->first_axis ? "," : "", params[sw->axes[a].param].name);
+        printf("  %-4s %-16s [%lld]", dim->is_zip ? "zip" : "grid", names, (long long)dim->n);
+        print_axis_values(sw, dim);
+    }
+}
+
+static void print_fixed(const isw_sweep *sw) {
+    const isw_param_def *params = sw->model->params;
+    char buf[64];
+    int any = 0;
+    for (int i = 0; i < sw->model->n_params; i++) {
+        if (sw->source[i] != ISW_SRC_FIXED) continue;
+        printf("%s%s=%s", any ? " " : "fixed: ", params[i].name,
+               isw_param_show(&params[i], sw->base[i], buf, sizeof buf));
+        any = 1;
+    }
+    printf(any ? "\n" : "fixed: none (every other parameter at its default; `iclsweep params %s`)\n",
+           sw->model->name);
+}
+
+/* Cost of every task relative to the model's default point, from the model's estimate. */
+static void print_cost(const isw_sweep *sw) {
+    const isw_model_info *m = sw->model;
+    double *vals = malloc((size_t)m->n_params * sizeof *vals);
+    void *cfg = malloc(m->cfg_size);
+    if (!vals || !cfg) {
+        free(vals);
+        free(cfg);
+        return;
+    }
+    isw_params_defaults(m->params, m->n_params, vals);
+    isw_params_to_cfg(m->params, m->n_params, vals, cfg);
+    double unit = m->cost(cfg);
+    double total = 0, longest = 0;
+    for (int64_t k = 0; k < sw->n_valid; k++) {
+        double c = isw_sweep_point_cost(sw, sw->valid ? sw->valid[k] : k);
+        total += c;
+        if (c > longest) longest = c;
+    }
+    total *= (double)sw->replicates;
+    printf("cost: %.4g default-point units in all (%.3g flop estimated); longest task %.3g units, "
+           "mean %.3g\n",
+           total / unit, total, longest / unit, total / unit / (double)sw->n_tasks);
+    free(vals);
+    free(cfg);
+}
+
+static void print_tasks(const isw_sweep *sw, long long n) {
+    const isw_param_def *params = sw->model->params;
+    if (n > sw->n_tasks) n = sw->n_tasks;
+    if (n <= 0) return;
+    double *vals = malloc((size_t)sw->model->n_params * sizeof *vals);
+    if (!vals) return;
+    printf("first %lld tasks:\n  %6s %4s", n, "task", "rep");
+    for (int a = 0; a < sw->n_axes; a++) printf(" %10s", params[sw->axes[a].param].name);
+    printf("  %-16s  %-16s\n", "key", "seed");
+    for (long long t = 0; t < n; t++) {
+        isw_task task;
+        char buf[64];
+        isw_sweep_task(sw, t, &task, vals);
+        printf("  %6lld %4lld", t, (long long)task.replicate);
+        for (int a = 0; a < sw->n_axes; a++) {
+            int i = sw->axes[a].param;
+            printf(" %10s", isw_param_show(&params[i], vals[i], buf, sizeof buf));
+        }
+        printf("  %016llx  %016llx\n", (unsigned long long)task.key, (unsigned long long)task.seed);
+    }
+    free(vals);
+}
+
+isw_status cmd_plan(int argc, char **argv, isw_error *err) {
+    const char *path = NULL;
+    long long list = 10, max_tasks = 0;
+    isw_status st;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--list")) {
+            if ((st = cli_parse_count("--list", i + 1 < argc ? argv[++i] : NULL, 0, 1000000000LL, &list, err)))
+                return st;
+        } else if (!strcmp(argv[i], "--max-tasks")) {
+            if ((st = cli_parse_count("--max-tasks", i + 1 < argc ? argv[++i] : NULL, 1,
+                                      ISW_SPEC_LIMIT_MAX_TASKS, &max_tasks, err)))
+                return st;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return isw_fail(err, ISW_EINPUT, "plan: unknown option '%s'; expected --list N or --max-tasks N", argv[i]);
+        } else if (path) {
+            return isw_fail(err, ISW_EINPUT, "plan: one sweep file at most, got '%s' and '%s'", path, argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path) return isw_fail(err, ISW_EINPUT, "plan: missing the sweep file: iclsweep plan SWEEP.yaml");
+    isw_sweep sw;
+    if ((st = isw_sweep_load(path, max_tasks, &sw, err))) return st;
+    printf("sweep %s: model %s, seed %llu, from %s\n", sw.name, sw.model->name,
+           (unsigned long long)sw.seed, sw.path);
+    printf("tasks: %lld = %lld points x %lld replicates", (long long)sw.n_tasks, (long long)sw.n_valid,
+           (long long)sw.replicates);
+    if (sw.n_valid < sw.n_points)
+        printf(" (%lld of %lld grid points dropped as invalid by skip_invalid)",
+               (long long)(sw.n_points - sw.n_valid), (long long)sw.n_points);
+    printf("\n");
+    print_dims(&sw);
+    print_fixed(&sw);
+    print_cost(&sw);
+    print_tasks(&sw, list);
+    isw_sweep_free(&sw);
+    return ISW_OK;
+}

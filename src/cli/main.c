@@ -1,0 +1,73 @@
+/* iclsweep: the command line (DESIGN.md section 2). The only place that prints errors and exits:
+ * every layer below returns a status and a message, reported here once. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "iclsweep/version.h"
+
+static const char usage[] =
+    "iclsweep: map phase diagrams of in-context learning, one small transformer per grid point\n"
+    "\n"
+    "usage:\n"
+    "  iclsweep plan   SWEEP.yaml [--list N] [--max-tasks N]\n"
+    "                  grid size, each axis and its values, the first N tasks (default 10) with\n"
+    "                  their parameters, identity and seed, and a relative cost estimate\n"
+    "  iclsweep train  SWEEP.yaml [--task I] [--format text|csv|jsonl]\n"
+    "                  train task I (default 0) of a sweep on this process and print its\n"
+    "                  trajectory, one line per log point\n"
+    "  iclsweep params [MODEL] [--markdown]\n"
+    "                  every parameter of a model (or of all): type, default, range, meaning\n"
+    "  iclsweep --version | --help\n"
+    "\n"
+    "A sweep file names a model (concept | linattn), a seed, replicates, fixed values, a grid\n"
+    "(Cartesian product) and zip groups (lists varied together); see README.md.\n"
+    "\n"
+    "exit codes: 0 done; 2 bad usage or bad input; 3 stopped by a signal, work remains;\n"
+    "            4 finished but some tasks failed; 1 internal error\n";
+
+static void print_version(void) {
+    printf("iclsweep %s (commit %s)\n", ISW_VERSION, ISW_GIT_COMMIT);
+}
+
+int main(int argc, char **argv) {
+    isw_error err;
+    isw_error_clear(&err);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return ISW_EINPUT;
+    }
+    const char *cmd = argv[1];
+    isw_status st;
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage, stdout);
+        return 0;
+    } else if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        print_version();
+        return 0;
+    } else if (!strcmp(cmd, "params")) {
+        st = cmd_params(argc - 1, argv + 1, &err);
+    } else if (!strcmp(cmd, "plan")) {
+        st = cmd_plan(argc - 1, argv + 1, &err);
+    } else if (!strcmp(cmd, "train")) {
+        st = cmd_train(argc - 1, argv + 1, &err);
+    } else {
+        fprintf(stderr, "iclsweep: error: unknown command '%s'; expected plan, train, params, "
+                        "--help or --version\n", cmd);
+        return ISW_EINPUT;
+    }
+    if (st != ISW_OK && err.msg[0]) fprintf(stderr, "iclsweep: error: %s\n", err.msg);
+    return (int)st;
+}
+
+isw_status cli_parse_count(const char *opt, const char *text, long long lo, long long hi,
+                           long long *out, isw_error *err) {
+    char *end = NULL;
+    long long v = text ? strtoll(text, &end, 10) : 0;
+    if (!text || !*text || *end || v < lo || v > hi)
+        return isw_fail(err, ISW_EINPUT, "%s expects an integer in [%lld, %lld], found '%s'", opt,
+                        lo, hi, text ? text : "");
+    *out = v;
+    return ISW_OK;
+}

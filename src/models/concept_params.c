@@ -1,0 +1,68 @@
+/* The concept model's parameter table, constraints and cost estimate.
+ *
+ * The rows come from ISW_CONCEPT_PARAMS (include/iclsweep/concept_params.h); this file only adds
+ * what a table cannot say: constraints across parameters and the cost model the scheduler uses to
+ * start the longest tasks first. */
+#include <stdio.h>
+
+#include "iclsweep/concept_params.h"
+#include "iclsweep/model.h"
+
+#define ISW_PARAMS_CFG isw_concept_cfg
+const isw_param_def isw_concept_params[] = {ISW_CONCEPT_PARAMS(ISW_PARAM_ROW)};
+#undef ISW_PARAMS_CFG
+#define N_PARAMS ((int)(sizeof isw_concept_params / sizeof isw_concept_params[0]))
+
+static int param_index(const char *name) {
+    return isw_param_find(isw_concept_params, N_PARAMS, name);
+}
+
+static isw_status concept_check(const void *vcfg, int *blame, char *why, size_t size) {
+    const isw_concept_cfg *c = vcfg;
+    if (c->d < 2 * c->K + c->K_irr) {
+        *blame = param_index("d");
+        snprintf(why, size, "needs d >= 2K + K_irr = %lld for mutually orthogonal atoms, got d = %lld",
+                 (long long)(2 * c->K + c->K_irr), (long long)c->d);
+        return ISW_EINPUT;
+    }
+    if (c->width % 2 != 0) {
+        *blame = param_index("width");
+        snprintf(why, size, "width must be even (half the neurons have a_r = +1/m, half -1/m), got %lld",
+                 (long long)c->width);
+        return ISW_EINPUT;
+    }
+    if (c->n_train > 0 && c->batch > c->n_train) {
+        *blame = param_index("batch");
+        snprintf(why, size, "batch (%lld) exceeds the training set n_train (%lld)",
+                 (long long)c->batch, (long long)c->n_train);
+        return ISW_EINPUT;
+    }
+    return ISW_OK;
+}
+
+/* Flops of one prompt's forward pass with L demonstrations: scores h_l^T (W_K^T (W_Q h_q)) cost
+ * two d_h x 2d products plus L dot products, the attention output L axpys, the MLP m dots. */
+static double prompt_flops(const isw_concept_cfg *c, double L) {
+    double dd = 2.0 * (double)c->d, dh = c->d_h ? (double)c->d_h : dd;
+    return 2.0 * (2.0 * dh * dd + 2.0 * L * dd + (double)c->width * dd);
+}
+
+static double concept_cost(const void *vcfg) {
+    const isw_concept_cfg *c = vcfg;
+    double train = 3.0 * (double)c->steps * (double)c->batch * prompt_flops(c, (double)c->L);
+    double logs = (double)(c->steps / c->log_every + 1);
+    double eval = (double)c->n_test *
+                  (4.0 * prompt_flops(c, (double)c->L) + prompt_flops(c, (double)c->L_short) +
+                   prompt_flops(c, (double)c->L_long));
+    return train + logs * eval;
+}
+
+const isw_model_info isw_concept_model = {
+    .name = "concept",
+    .summary = "softmax attention + ReLU MLP on multi-concept sparse-coding prompts (Bu et al. 2024)",
+    .params = isw_concept_params,
+    .n_params = N_PARAMS,
+    .cfg_size = sizeof(isw_concept_cfg),
+    .check = concept_check,
+    .cost = concept_cost,
+};

@@ -1,0 +1,988 @@
+/* Sweep files: YAML text -> validated grid of tasks (include/iclsweep/spec.h, DESIGN.md sec. 3).
+ *
+ * The file is untrusted input, read whole (at most ISW_SPEC_MAX_BYTES) and loaded with libyaml's
+ * document API, which keeps aliases as shared nodes. Before anything is interpreted, one walk over
+ * the tree with aliases expanded counts nodes against ISW_SPEC_MAX_NODES, so an alias bomb or a
+ * cyclic alias is refused before any allocation grows with it. Interpretation then follows the
+ * schema (top level -> fixed / grid / zip -> values), so recursion depth is bounded by the schema.
+ *
+ * Every message is "path:line:col: key: what was found; what was expected". The grid's size is
+ * checked against max_tasks with overflow-safe products before any per-axis or per-point memory is
+ * allocated for it. */
+#include "iclsweep/spec.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "iclsweep/hash.h"
+#include "iclsweep/text.h"
+
+/* Parsing state: the document, the sweep being filled, and where to report. */
+typedef struct {
+    yaml_document_t doc;
+    const char *path;
+    isw_sweep *sw;
+    isw_error *err;
+    int64_t max_tasks_override; /* --max-tasks; 0 = the file's or the default */
+} parser;
+
+static const char *const top_keys[] = {"name",         "description", "model",     "seed", "replicates",
+                                       "skip_invalid", "max_tasks",   "fixed",     "grid", "zip"};
+#define N_TOP_KEYS ((int)(sizeof top_keys / sizeof top_keys[0]))
+
+/* ---- messages ---------------------------------------------------------------------------- */
+
+static isw_loc node_loc(const yaml_node_t *n) {
+    isw_loc l = {(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
+    return l;
+}
+
+__attribute__((format(printf, 4, 5))) static isw_status fail_at(parser *ps, isw_loc loc,
+                                                                const char *key, const char *fmt,
+                                                                ...) {
+    char what[ISW_ERROR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (loc.line > 0)
+        return isw_fail(ps->err, ISW_EINPUT, "%s:%d:%d: %s: %s", ps->path, loc.line, loc.col, key,
+                        what);
+    return isw_fail(ps->err, ISW_EINPUT, "%s: %s: %s", ps->path, key, what);
+}
+
+/* A short quoted rendering of what a node holds, for "found ..." in messages. */
+static const char *describe(const yaml_node_t *n, char *buf, size_t size) {
+    switch (n->type) {
+    case YAML_SCALAR_NODE: {
+        size_t len = n->data.scalar.length;
+        if (len == 0) {
+            snprintf(buf, size, "nothing");
+        } else {
+            int shown = len > 40 ? 40 : (int)len;
+            snprintf(buf, size, "'%.*s%s'", shown, (const char *)n->data.scalar.value,
+                     len > 40 ? "..." : "");
+        }
+        break;
+    }
+    case YAML_SEQUENCE_NODE: snprintf(buf, size, "a list"); break;
+    case YAML_MAPPING_NODE: snprintf(buf, size, "a mapping"); break;
+    default: snprintf(buf, size, "an empty node"); break;
+    }
+    return buf;
+}
+
+static const char *scalar(const yaml_node_t *n) {
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int is_null_scalar(const yaml_node_t *n) {
+    const char *s = scalar(n);
+    if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) return 0;
+    return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
+           strcmp(s, "NULL") == 0;
+}
+
+/* ---- limits: a walk with aliases expanded ------------------------------------------------- */
+
+/* Pushes node id onto the walk's stack, growing it; returns 0 when out of memory. */
+static int push_node(int **stack, size_t *cap, size_t *top, int id) {
+    if (*top == *cap) {
+        int *grown = realloc(*stack, 2 * *cap * sizeof **stack);
+        if (!grown) return 0;
+        *stack = grown;
+        *cap *= 2;
+    }
+    (*stack)[(*top)++] = id;
+    return 1;
+}
+
+/* Walks the whole document as a naive consumer would, expanding aliases, and refuses it past
+ * ISW_SPEC_MAX_NODES visits (this also ends a cyclic alias). */
+static isw_status check_expansion(parser *ps) {
+    size_t cap = 256, top = 0;
+    int *stack = malloc(cap * sizeof *stack);
+    long visited = 0;
+    isw_status st = ISW_OK;
+    if (!stack || !push_node(&stack, &cap, &top, 1)) /* node ids are 1-based; 1 is the root */
+        st = isw_fail(ps->err, ISW_EINTERNAL, "out of memory reading %s", ps->path);
+    while (!st && top > 0) {
+        yaml_node_t *n = yaml_document_get_node(&ps->doc, stack[--top]);
+        if (!n) continue;
+        if (++visited > ISW_SPEC_MAX_NODES) {
+            st = fail_at(ps, node_loc(n), "(document)",
+                         "more than %ld YAML nodes once aliases are expanded; refusing (alias bomb "
+                         "or cyclic alias?)",
+                         ISW_SPEC_MAX_NODES);
+            break;
+        }
+        int ok = 1;
+        if (n->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = n->data.sequence.items.start;
+                 ok && it < n->data.sequence.items.top; it++)
+                ok = push_node(&stack, &cap, &top, *it);
+        } else if (n->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
+                 ok && p < n->data.mapping.pairs.top; p++)
+                ok = push_node(&stack, &cap, &top, p->key) && push_node(&stack, &cap, &top, p->value);
+        }
+        if (!ok) st = isw_fail(ps->err, ISW_EINTERNAL, "out of memory reading %s", ps->path);
+    }
+    free(stack);
+    return st;
+}
+
+/* ---- scalars ----------------------------------------------------------------------------- */
+
+/* Parses a YAML number: decimal integer or floating literal (no hex, no inf/nan). */
+static int parse_number(const char *s, double *out) {
+    if (!s || !*s) return 0;
+    for (const char *c = s; *c; c++)
+        if (!(isdigit((unsigned char)*c) || *c == '.' || *c == 'e' || *c == 'E' || *c == '-' ||
+              *c == '+'))
+            return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno == ERANGE || !isfinite(v)) return 0;
+    *out = v;
+    return 1;
+}
+
+static int parse_bool(const char *s, double *out) {
+    if (!s) return 0;
+    if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE")) return *out = 1, 1;
+    if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE")) return *out = 0, 1;
+    return 0;
+}
+
+/* Parses node as a value of parameter p into *v; key names it in messages. */
+static isw_status param_value(parser *ps, const isw_param_def *p, yaml_node_t *n, const char *key,
+                              double *v) {
+    char found[64], expected[128];
+    isw_param_expected(p, expected, sizeof expected);
+    const char *s = scalar(n);
+    if (!s || is_null_scalar(n))
+        return fail_at(ps, node_loc(n), key, "expected %s, found %s", expected,
+                       describe(n, found, sizeof found));
+    int quoted = n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+    int ok = 0;
+    switch (p->type) {
+    case ISW_P_INT:
+    case ISW_P_REAL: ok = !quoted && parse_number(s, v); break;
+    case ISW_P_BOOL: ok = !quoted && parse_bool(s, v); break;
+    case ISW_P_CHOICE: {
+        int i = isw_param_choice_index(p, s);
+        ok = i >= 0;
+        if (ok) *v = i;
+        break;
+    }
+    }
+    if (!ok) {
+        if (p->type == ISW_P_CHOICE) {
+            char names[16][32];
+            const char *cands[16];
+            int nc = isw_param_n_choices(p);
+            if (nc > 16) nc = 16;
+            for (int i = 0; i < nc; i++) cands[i] = isw_param_choice(p, i, names[i], sizeof names[i]);
+            const char *near = isw_suggest(s, cands, nc);
+            if (near)
+                return fail_at(ps, node_loc(n), key, "expected %s, found %s (did you mean '%s'?)",
+                               expected, describe(n, found, sizeof found), near);
+        }
+        return fail_at(ps, node_loc(n), key, "expected %s, found %s%s", expected,
+                       describe(n, found, sizeof found), quoted ? " (a quoted string)" : "");
+    }
+    if (isw_param_check(p, *v, expected, sizeof expected) != ISW_OK)
+        return fail_at(ps, node_loc(n), key, "expected %s, found %s", expected,
+                       describe(n, found, sizeof found));
+    return ISW_OK;
+}
+
+/* ---- top-level scalars --------------------------------------------------------------------- */
+
+static isw_status get_string(parser *ps, yaml_node_t *n, const char *key, char **out) {
+    char found[64];
+    if (!scalar(n) || is_null_scalar(n))
+        return fail_at(ps, node_loc(n), key, "expected a string, found %s",
+                       describe(n, found, sizeof found));
+    free(*out);
+    *out = strdup(scalar(n));
+    if (!*out) return isw_fail(ps->err, ISW_EINTERNAL, "out of memory");
+    return ISW_OK;
+}
+
+static isw_status get_int(parser *ps, yaml_node_t *n, const char *key, double lo, double hi,
+                          int64_t *out) {
+    char found[64];
+    double v;
+    const char *s = scalar(n);
+    if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !parse_number(s, &v) ||
+        v != floor(v) || v < lo || v > hi)
+        return fail_at(ps, node_loc(n), key, "expected an integer in [%.0f, %.0f], found %s", lo, hi,
+                       describe(n, found, sizeof found));
+    *out = (int64_t)v;
+    return ISW_OK;
+}
+
+static isw_status get_seed(parser *ps, yaml_node_t *n, uint64_t *out) {
+    char found[64];
+    const char *s = scalar(n);
+    int ok = s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && *s;
+    for (const char *c = s; ok && *c; c++) ok = isdigit((unsigned char)*c);
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = ok ? strtoull(s, &end, 10) : 0;
+    if (!ok || errno == ERANGE || *end)
+        return fail_at(ps, node_loc(n), "seed", "expected an integer in [0, 2^64), found %s",
+                       describe(n, found, sizeof found));
+    *out = (uint64_t)v;
+    return ISW_OK;
+}
+
+/* ---- axes: lists and generated ranges ------------------------------------------------------ */
+
+/* Fills vals[n] from a generator {linspace|geomspace|range: [a, b, c]}; *n in, count out. */
+static isw_status generate(parser *ps, const isw_param_def *p, yaml_node_t *map, const char *key,
+                           double **vals, int64_t *count) {
+    char found[64];
+    isw_loc loc = node_loc(map);
+    if (map->data.mapping.pairs.top - map->data.mapping.pairs.start != 1)
+        return fail_at(ps, loc, key,
+                       "expected one of {linspace: [lo, hi, n]}, {geomspace: [lo, hi, n]}, "
+                       "{range: [lo, hi, step]}, found a mapping with %d keys",
+                       (int)(map->data.mapping.pairs.top - map->data.mapping.pairs.start));
+    yaml_node_pair_t *pair = map->data.mapping.pairs.start;
+    yaml_node_t *kn = yaml_document_get_node(&ps->doc, pair->key);
+    yaml_node_t *an = yaml_document_get_node(&ps->doc, pair->value);
+    const char *gen = scalar(kn);
+    static const char *const gens[] = {"linspace", "geomspace", "range"};
+    int which = -1;
+    for (int i = 0; gen && i < 3; i++)
+        if (!strcmp(gen, gens[i])) which = i;
+    if (which < 0) {
+        const char *near = gen ? isw_suggest(gen, gens, 3) : NULL;
+        return fail_at(ps, node_loc(kn), key,
+                       "unknown generator %s; expected linspace, geomspace or range%s%s%s",
+                       describe(kn, found, sizeof found), near ? " (did you mean '" : "",
+                       near ? near : "", near ? "'?)" : "");
+    }
+    const char *form = which == 2 ? "[lo, hi, step]" : "[lo, hi, n]";
+    if (an->type != YAML_SEQUENCE_NODE || an->data.sequence.items.top - an->data.sequence.items.start != 3)
+        return fail_at(ps, node_loc(an), key, "%s expects a list %s, found %s", gen, form,
+                       describe(an, found, sizeof found));
+    double a[3];
+    for (int i = 0; i < 3; i++) {
+        yaml_node_t *e = yaml_document_get_node(&ps->doc, an->data.sequence.items.start[i]);
+        if (!scalar(e) || e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+            !parse_number(scalar(e), &a[i]))
+            return fail_at(ps, node_loc(e), key, "%s expects numbers %s, found %s", gen, form,
+                           describe(e, found, sizeof found));
+    }
+    int64_t n;
+    if (which == 2) {
+        for (int i = 0; i < 3; i++)
+            if (a[i] != floor(a[i]) || fabs(a[i]) > 9e15)
+                return fail_at(ps, loc, key, "range expects integers [lo, hi, step], found %g", a[i]);
+        if (a[2] == 0) return fail_at(ps, loc, key, "range step must not be 0");
+        double span = (a[1] - a[0]) / a[2];
+        if (span < 0) return fail_at(ps, loc, key, "range [%g, %g, %g] is empty", a[0], a[1], a[2]);
+        if (span + 1 > ISW_SPEC_MAX_AXIS)
+            return fail_at(ps, loc, key, "range has %.0f values; an axis may have at most %ld",
+                           floor(span) + 1, ISW_SPEC_MAX_AXIS);
+        n = (int64_t)floor(span) + 1;
+    } else {
+        if (a[2] != floor(a[2]) || a[2] < 1 || a[2] > ISW_SPEC_MAX_AXIS)
+            return fail_at(ps, loc, key, "%s count n must be an integer in [1, %ld], found %g", gen,
+                           ISW_SPEC_MAX_AXIS, a[2]);
+        if (which == 1 && (a[0] <= 0 || a[1] <= 0))
+            return fail_at(ps, loc, key, "geomspace endpoints must both be > 0, found [%g, %g]",
+                           a[0], a[1]);
+        n = (int64_t)a[2];
+    }
+    double *v = malloc((size_t)n * sizeof *v);
+    if (!v) return isw_fail(ps->err, ISW_EINTERNAL, "out of memory for %s", key);
+    for (int64_t i = 0; i < n; i++) {
+        double t = n > 1 ? (double)i / (double)(n - 1) : 0.0;
+        if (which == 0) v[i] = i == n - 1 && n > 1 ? a[1] : a[0] + t * (a[1] - a[0]);
+        else if (which == 1) v[i] = i == n - 1 && n > 1 ? a[1] : exp(log(a[0]) + t * (log(a[1]) - log(a[0])));
+        else v[i] = a[0] + (double)i * a[2];
+        if (p->type == ISW_P_INT) v[i] = nearbyint(v[i]);
+    }
+    *vals = v;
+    *count = n;
+    return ISW_OK;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Reads one axis (a list, or a generator) of parameter p into a freshly allocated vals[*n]. */
+static isw_status read_axis(parser *ps, const isw_param_def *p, yaml_node_t *n, const char *key,
+                            double **vals, int64_t *count) {
+    char found[64], expected[128];
+    *vals = NULL;
+    *count = 0;
+    if (n->type == YAML_MAPPING_NODE) {
+        isw_status st = generate(ps, p, n, key, vals, count);
+        if (st) return st;
+        for (int64_t i = 0; i < *count; i++) {
+            if (isw_param_check(p, (*vals)[i], expected, sizeof expected) != ISW_OK) {
+                char shown[64];
+                isw_param_show(p, (*vals)[i], shown, sizeof shown);
+                free(*vals);
+                *vals = NULL;
+                return fail_at(ps, node_loc(n), key, "generated value %s (number %lld) is not %s",
+                               shown, (long long)i + 1, expected);
+            }
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        int64_t len = n->data.sequence.items.top - n->data.sequence.items.start;
+        if (len > ISW_SPEC_MAX_AXIS)
+            return fail_at(ps, node_loc(n), key, "%lld values; an axis may have at most %ld",
+                           (long long)len, ISW_SPEC_MAX_AXIS);
+        double *v = malloc((size_t)(len ? len : 1) * sizeof *v);
+        if (!v) return isw_fail(ps->err, ISW_EINTERNAL, "out of memory for %s", key);
+        for (int64_t i = 0; i < len; i++) {
+            yaml_node_t *e = yaml_document_get_node(&ps->doc, n->data.sequence.items.start[i]);
+            isw_status st = param_value(ps, p, e, key, &v[i]);
+            if (st) {
+                free(v);
+                return st;
+            }
+        }
+        *vals = v;
+        *count = len;
+    } else {
+        return fail_at(ps, node_loc(n), key,
+                       "expected a list of values or {linspace|geomspace|range: [...]}, found %s "
+                       "(a single value belongs under fixed)",
+                       describe(n, found, sizeof found));
+    }
+    if (*count == 0)
+        return fail_at(ps, node_loc(n), key, "empty list; an axis needs at least one value");
+    /* Repeated values would give two tasks with one identity: refuse them. */
+    double *sorted = malloc((size_t)*count * sizeof *sorted);
+    if (!sorted) {
+        free(*vals);
+        *vals = NULL;
+        return isw_fail(ps->err, ISW_EINTERNAL, "out of memory for %s", key);
+    }
+    memcpy(sorted, *vals, (size_t)*count * sizeof *sorted);
+    qsort(sorted, (size_t)*count, sizeof *sorted, cmp_double);
+    for (int64_t i = 1; i < *count; i++) {
+        if (sorted[i] == sorted[i - 1]) {
+            char shown[64];
+            isw_param_show(p, sorted[i], shown, sizeof shown);
+            free(sorted);
+            free(*vals);
+            *vals = NULL;
+            return fail_at(ps, node_loc(n), key, "value %s appears more than once%s", shown,
+                           n->type == YAML_MAPPING_NODE && p->type == ISW_P_INT
+                               ? " after rounding to integers"
+                               : "");
+        }
+    }
+    free(sorted);
+    return ISW_OK;
+}
+
+/* ---- parameters in fixed / grid / zip ------------------------------------------------------- */
+
+static const char *source_name(isw_source s) {
+    switch (s) {
+    case ISW_SRC_FIXED: return "fixed";
+    case ISW_SRC_GRID: return "grid";
+    case ISW_SRC_ZIP: return "zip";
+    default: return "defaults";
+    }
+}
+
+/* Finds the parameter named by key node kn in the model's table, or reports it as unknown. */
+static isw_status find_param(parser *ps, yaml_node_t *kn, const char *section, int *index) {
+    const isw_model_info *m = ps->sw->model;
+    char key[160], found[64];
+    const char *name = scalar(kn);
+    if (!name || is_null_scalar(kn))
+        return fail_at(ps, node_loc(kn), section, "expected a parameter name, found %s",
+                       describe(kn, found, sizeof found));
+    snprintf(key, sizeof key, "%s.%s", section, name);
+    *index = isw_param_find(m->params, m->n_params, name);
+    if (*index >= 0) return ISW_OK;
+    const char *names[256];
+    int n = m->n_params < 256 ? m->n_params : 256;
+    for (int i = 0; i < n; i++) names[i] = m->params[i].name;
+    const char *near = isw_suggest(name, names, n);
+    if (near)
+        return fail_at(ps, node_loc(kn), key, "unknown parameter of model %s (did you mean '%s'?)",
+                       m->name, near);
+    return fail_at(ps, node_loc(kn), key,
+                   "unknown parameter of model %s (`iclsweep params %s` lists them)", m->name,
+                   m->name);
+}
+
+/* Records that parameter i is set by `source` at loc, refusing a second setting. */
+static isw_status claim_param(parser *ps, int i, isw_source source, isw_loc loc, const char *key) {
+    isw_sweep *sw = ps->sw;
+    if (sw->source[i] != ISW_SRC_DEFAULT)
+        return fail_at(ps, loc, key, "%s is already set in %s at line %d:%d; set it in one place",
+                       sw->model->params[i].name, source_name(sw->source[i]), sw->loc[i].line,
+                       sw->loc[i].col);
+    sw->source[i] = source;
+    sw->loc[i] = loc;
+    return ISW_OK;
+}
+
+static isw_status expect_mapping(parser *ps, yaml_node_t *n, const char *key) {
+    char found[64];
+    if (n->type != YAML_MAPPING_NODE)
+        return fail_at(ps, node_loc(n), key, "expected a mapping of parameter: value, found %s",
+                       describe(n, found, sizeof found));
+    return ISW_OK;
+}
+
+static isw_status read_fixed(parser *ps, yaml_node_t *map) {
+    isw_status st = expect_mapping(ps, map, "fixed");
+    if (st) return st;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&ps->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(&ps->doc, p->value);
+        int i;
+        char key[160];
+        if ((st = find_param(ps, kn, "fixed", &i))) return st;
+        snprintf(key, sizeof key, "fixed.%s", scalar(kn));
+        if ((st = claim_param(ps, i, ISW_SRC_FIXED, node_loc(kn), key))) return st;
+        if (vn->type != YAML_SCALAR_NODE)
+            return fail_at(ps, node_loc(vn), key,
+                           "expected a single value, found %s (lists of values belong under grid "
+                           "or zip)",
+                           vn->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping");
+        if ((st = param_value(ps, &ps->sw->model->params[i], vn, key, &ps->sw->base[i]))) return st;
+    }
+    return ISW_OK;
+}
+
+/* Appends an axis; the caller has checked its parameter is not set elsewhere. */
+static isw_status push_axis(parser *ps, int param, double *vals, isw_loc loc) {
+    isw_sweep *sw = ps->sw;
+    isw_axis *grown = realloc(sw->axes, (size_t)(sw->n_axes + 1) * sizeof *grown);
+    if (!grown) {
+        free(vals);
+        return isw_fail(ps->err, ISW_EINTERNAL, "out of memory");
+    }
+    sw->axes = grown;
+    sw->axes[sw->n_axes].param = param;
+    sw->axes[sw->n_axes].values = vals;
+    sw->axes[sw->n_axes].loc = loc;
+    sw->n_axes++;
+    return ISW_OK;
+}
+
+static isw_status push_dim(parser *ps, int64_t n, int first, int n_axes, int is_zip) {
+    isw_sweep *sw = ps->sw;
+    isw_dim *grown = realloc(sw->dims, (size_t)(sw->n_dims + 1) * sizeof *grown);
+    if (!grown) return isw_fail(ps->err, ISW_EINTERNAL, "out of memory");
+    sw->dims = grown;
+    sw->dims[sw->n_dims] = (isw_dim){.n = n, .first_axis = first, .n_axes = n_axes, .is_zip = is_zip};
+    sw->n_dims++;
+    return ISW_OK;
+}
+
+static isw_status read_grid(parser *ps, yaml_node_t *map) {
+    isw_status st = expect_mapping(ps, map, "grid");
+    if (st) return st;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&ps->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(&ps->doc, p->value);
+        int i;
+        char key[160];
+        if ((st = find_param(ps, kn, "grid", &i))) return st;
+        snprintf(key, sizeof key, "grid.%s", scalar(kn));
+        if ((st = claim_param(ps, i, ISW_SRC_GRID, node_loc(kn), key))) return st;
+        double *vals;
+        int64_t n;
+        if ((st = read_axis(ps, &ps->sw->model->params[i], vn, key, &vals, &n))) return st;
+        if ((st = push_axis(ps, i, vals, node_loc(kn)))) return st;
+        if ((st = push_dim(ps, n, ps->sw->n_axes - 1, 1, 0))) return st;
+    }
+    return ISW_OK;
+}
+
+/* One zip group: a mapping of parameter -> list, all of one length. */
+static isw_status read_zip_group(parser *ps, yaml_node_t *map, const char *section) {
+    isw_status st = expect_mapping(ps, map, section);
+    if (st) return st;
+    int first = ps->sw->n_axes;
+    int64_t len = -1;
+    char first_key[160] = "";
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&ps->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(&ps->doc, p->value);
+        int i;
+        char key[160];
+        if ((st = find_param(ps, kn, section, &i))) return st;
+        snprintf(key, sizeof key, "%s.%s", section, scalar(kn));
+        if ((st = claim_param(ps, i, ISW_SRC_ZIP, node_loc(kn), key))) return st;
+        double *vals;
+        int64_t n;
+        if ((st = read_axis(ps, &ps->sw->model->params[i], vn, key, &vals, &n))) return st;
+        if (len >= 0 && n != len) {
+            free(vals);
+            return fail_at(ps, node_loc(vn), key,
+                           "has %lld values but %s has %lld; zipped lists must have equal lengths",
+                           (long long)n, first_key, (long long)len);
+        }
+        if (len < 0) {
+            len = n;
+            snprintf(first_key, sizeof first_key, "%s", key);
+        }
+        if ((st = push_axis(ps, i, vals, node_loc(kn)))) return st;
+    }
+    if (len < 0) return fail_at(ps, node_loc(map), section, "empty zip group");
+    return push_dim(ps, len, first, ps->sw->n_axes - first, 1);
+}
+
+static isw_status read_zip(parser *ps, yaml_node_t *n) {
+    char found[64];
+    if (n->type == YAML_MAPPING_NODE) return read_zip_group(ps, n, "zip");
+    if (n->type != YAML_SEQUENCE_NODE)
+        return fail_at(ps, node_loc(n), "zip",
+                       "expected a mapping of parameter: list (or a list of such mappings), found %s",
+                       describe(n, found, sizeof found));
+    int k = 0;
+    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
+        char section[32];
+        snprintf(section, sizeof section, "zip[%d]", k++);
+        isw_status st = read_zip_group(ps, yaml_document_get_node(&ps->doc, *it), section);
+        if (st) return st;
+    }
+    return ISW_OK;
+}
+
+/* ---- the top level ------------------------------------------------------------------------ */
+
+/* Finds top-level key `name` in the root mapping, or NULL. */
+static yaml_node_t *top_value(parser *ps, yaml_node_t *root, const char *name, yaml_node_t **key) {
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&ps->doc, p->key);
+        if (scalar(kn) && !strcmp(scalar(kn), name)) {
+            if (key) *key = kn;
+            return yaml_document_get_node(&ps->doc, p->value);
+        }
+    }
+    return NULL;
+}
+
+/* Refuses unknown and repeated keys in a mapping whose keys are parameter names or top keys. */
+static isw_status check_keys(parser *ps, yaml_node_t *map, const char *section, int top_level) {
+    char found[64];
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&ps->doc, p->key);
+        const char *k = scalar(kn);
+        if (!k)
+            return fail_at(ps, node_loc(kn), section, "expected a key name, found %s",
+                           describe(kn, found, sizeof found));
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *earlier = yaml_document_get_node(&ps->doc, q->key);
+            if (scalar(earlier) && !strcmp(scalar(earlier), k)) {
+                isw_loc first = node_loc(earlier);
+                char key[160];
+                snprintf(key, sizeof key, "%s%s%s", top_level ? "" : section, top_level ? "" : ".", k);
+                return fail_at(ps, node_loc(kn), key, "key appears twice (first at line %d:%d)",
+                               first.line, first.col);
+            }
+        }
+        if (top_level) {
+            int known = 0;
+            for (int i = 0; i < N_TOP_KEYS; i++) known |= !strcmp(top_keys[i], k);
+            if (!known) {
+                const char *near = isw_suggest(k, top_keys, N_TOP_KEYS);
+                if (!near && ps->sw->model &&
+                    isw_param_find(ps->sw->model->params, ps->sw->model->n_params, k) >= 0)
+                    return fail_at(ps, node_loc(kn), k,
+                                   "unknown top-level key; model parameters go under fixed, grid "
+                                   "or zip");
+                if (near)
+                    return fail_at(ps, node_loc(kn), k, "unknown top-level key (did you mean '%s'?)",
+                                   near);
+                return fail_at(ps, node_loc(kn), k,
+                               "unknown top-level key; expected one of name, description, model, "
+                               "seed, replicates, skip_invalid, max_tasks, fixed, grid, zip");
+            }
+        }
+    }
+    return ISW_OK;
+}
+
+static isw_status read_model(parser *ps, yaml_node_t *root) {
+    char found[64];
+    yaml_node_t *kn = NULL;
+    yaml_node_t *n = top_value(ps, root, "model", &kn);
+    isw_loc loc = {1, 1};
+    if (!n)
+        return fail_at(ps, loc, "model", "missing; expected model: %s", isw_model_names());
+    const char *name = scalar(n);
+    ps->sw->model_loc = node_loc(kn);
+    ps->sw->model = name ? isw_model_find(name) : NULL;
+    if (!ps->sw->model) {
+        const char *names[8];
+        int nm = isw_model_count() < 8 ? isw_model_count() : 8;
+        for (int i = 0; i < nm; i++) names[i] = isw_model_at(i)->name;
+        const char *near = name ? isw_suggest(name, names, nm) : NULL;
+        return fail_at(ps, node_loc(n), "model", "expected one of %s, found %s%s%s%s",
+                       isw_model_names(), describe(n, found, sizeof found),
+                       near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    }
+    return ISW_OK;
+}
+
+static isw_status alloc_tables(parser *ps) {
+    isw_sweep *sw = ps->sw;
+    int n = sw->model->n_params;
+    sw->base = isw_calloc((size_t)n, sizeof *sw->base, ps->err);
+    sw->source = isw_calloc((size_t)n, sizeof *sw->source, ps->err);
+    sw->loc = isw_calloc((size_t)n, sizeof *sw->loc, ps->err);
+    sw->canon_order = isw_calloc((size_t)n, sizeof *sw->canon_order, ps->err);
+    if (!sw->base || !sw->source || !sw->loc || !sw->canon_order) return ISW_EINTERNAL;
+    isw_params_defaults(sw->model->params, n, sw->base);
+    /* Identity text lists parameters sorted by name (insertion sort: ~30 names). */
+    for (int i = 0; i < n; i++) {
+        int j = i;
+        while (j > 0 && strcmp(sw->model->params[sw->canon_order[j - 1]].name, sw->model->params[i].name) > 0) {
+            sw->canon_order[j] = sw->canon_order[j - 1];
+            j--;
+        }
+        sw->canon_order[j] = i;
+    }
+    return ISW_OK;
+}
+
+static isw_status read_top_scalars(parser *ps, yaml_node_t *root) {
+    isw_sweep *sw = ps->sw;
+    yaml_node_t *n, *kn;
+    isw_status st;
+    double b;
+    char found[64];
+    if ((n = top_value(ps, root, "name", NULL)) && (st = get_string(ps, n, "name", &sw->name))) return st;
+    if ((n = top_value(ps, root, "description", NULL)) && n->type != YAML_SCALAR_NODE)
+        return fail_at(ps, node_loc(n), "description", "expected text, found %s",
+                       describe(n, found, sizeof found));
+    if ((n = top_value(ps, root, "seed", NULL)) && (st = get_seed(ps, n, &sw->seed))) return st;
+    if ((n = top_value(ps, root, "replicates", NULL)) &&
+        (st = get_int(ps, n, "replicates", 1, 1e6, &sw->replicates)))
+        return st;
+    if ((n = top_value(ps, root, "max_tasks", NULL)) &&
+        (st = get_int(ps, n, "max_tasks", 1, (double)ISW_SPEC_LIMIT_MAX_TASKS, &sw->max_tasks)))
+        return st;
+    if ((n = top_value(ps, root, "skip_invalid", &kn))) {
+        if (!scalar(n) || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !parse_bool(scalar(n), &b))
+            return fail_at(ps, node_loc(n), "skip_invalid", "expected true or false, found %s",
+                           describe(n, found, sizeof found));
+        sw->skip_invalid = b != 0;
+    }
+    return ISW_OK;
+}
+
+/* n_points = product of dimension lengths, refused past max_tasks before any point exists. */
+static isw_status size_grid(parser *ps, yaml_node_t *root) {
+    isw_sweep *sw = ps->sw;
+    yaml_node_t *kn = NULL;
+    isw_loc loc = {0, 0};
+    if (top_value(ps, root, "grid", &kn) || top_value(ps, root, "zip", &kn)) loc = node_loc(kn);
+    double total = (double)sw->replicates;
+    int64_t points = 1;
+    for (int i = 0; i < sw->n_dims; i++) {
+        total *= (double)sw->dims[i].n;
+        if (total <= (double)sw->max_tasks) points *= sw->dims[i].n;
+    }
+    if (total > (double)sw->max_tasks) {
+        char factors[512] = "";
+        size_t used = 0;
+        for (int i = 0; i < sw->n_dims && used < sizeof factors - 40; i++)
+            used += (size_t)snprintf(factors + used, sizeof factors - used, "%s%lld", i ? " x " : "",
+                                     (long long)sw->dims[i].n);
+        snprintf(factors + used, sizeof factors - used, "%sreplicates %lld", sw->n_dims ? " x " : "",
+                 (long long)sw->replicates);
+        return fail_at(ps, loc, sw->n_dims ? (sw->dims[0].is_zip ? "zip" : "grid") : "replicates",
+                       "%.4g tasks (%s) exceed the limit of %lld (raise max_tasks or pass "
+                       "--max-tasks if you mean it)",
+                       total, factors, (long long)sw->max_tasks);
+    }
+    sw->n_points = points;
+    return ISW_OK;
+}
+
+/* Applies the model's cross-parameter constraints to every point; drops the failing ones when
+ * skip_invalid, otherwise reports the first. */
+static isw_status check_points(parser *ps) {
+    isw_sweep *sw = ps->sw;
+    const isw_model_info *m = sw->model;
+    double *vals = isw_malloc((size_t)m->n_params * sizeof *vals, ps->err);
+    void *cfg = isw_malloc(m->cfg_size, ps->err);
+    isw_status st = ISW_OK;
+    if (!vals || !cfg) {
+        st = ISW_EINTERNAL;
+        goto done;
+    }
+    int64_t n_valid = 0;
+    for (int64_t p = 0; p < sw->n_points; p++) {
+        isw_sweep_point_values(sw, p, vals);
+        isw_params_to_cfg(m->params, m->n_params, vals, cfg);
+        int blame = 0;
+        char why[256];
+        if (m->check(cfg, &blame, why, sizeof why) == ISW_OK) {
+            if (sw->valid) sw->valid[n_valid] = p;
+            n_valid++;
+            continue;
+        }
+        if (sw->skip_invalid) {
+            if (!sw->valid) {
+                /* First invalid point: from here on, keep the list of valid ones. */
+                sw->valid = isw_malloc((size_t)sw->n_points * sizeof *sw->valid, ps->err);
+                if (!sw->valid) {
+                    st = ISW_EINTERNAL;
+                    goto done;
+                }
+                for (int64_t q = 0; q < n_valid; q++) sw->valid[q] = q;
+            }
+            continue;
+        }
+        char point[512] = "";
+        size_t used = 0;
+        for (int a = 0; a < sw->n_axes && used < sizeof point - 64; a++) {
+            char shown[64];
+            int i = sw->axes[a].param;
+            used += (size_t)snprintf(point + used, sizeof point - used, "%s%s=%s", a ? ", " : "",
+                                     m->params[i].name, isw_param_show(&m->params[i], vals[i], shown, sizeof shown));
+        }
+        isw_loc loc = sw->loc[blame].line ? sw->loc[blame] : sw->model_loc;
+        st = fail_at(ps, loc, m->params[blame].name, "grid point %lld%s%s%s is invalid: %s (set "
+                     "skip_invalid: true to drop such points)",
+                     (long long)p, used ? " (" : "", point, used ? ")" : "", why);
+        goto done;
+    }
+    if (n_valid == 0) {
+        st = fail_at(ps, sw->model_loc, "skip_invalid",
+                     "every one of the %lld grid points is invalid; nothing to run",
+                     (long long)sw->n_points);
+        goto done;
+    }
+    sw->n_valid = n_valid;
+    sw->n_tasks = n_valid * sw->replicates;
+done:
+    free(vals);
+    free(cfg);
+    return st;
+}
+
+static isw_status interpret(parser *ps) {
+    isw_sweep *sw = ps->sw;
+    char found[64];
+    yaml_node_t *root = yaml_document_get_root_node(&ps->doc);
+    isw_loc start = {1, 1};
+    if (!root) return fail_at(ps, start, "(document)", "the file is empty; expected a mapping with model: ...");
+    if (root->type != YAML_MAPPING_NODE)
+        return fail_at(ps, node_loc(root), "(document)", "expected a mapping of keys (model, fixed, "
+                       "grid, ...), found %s", describe(root, found, sizeof found));
+    isw_status st;
+    if ((st = read_model(ps, root))) return st;
+    if ((st = check_keys(ps, root, "", 1))) return st;
+    if ((st = alloc_tables(ps))) return st;
+    if ((st = read_top_scalars(ps, root))) return st;
+    if (ps->max_tasks_override > 0) sw->max_tasks = ps->max_tasks_override;
+    yaml_node_t *n;
+    if ((n = top_value(ps, root, "fixed", NULL))) {
+        if ((st = expect_mapping(ps, n, "fixed")) || (st = check_keys(ps, n, "fixed", 0)) ||
+            (st = read_fixed(ps, n)))
+            return st;
+    }
+    if ((n = top_value(ps, root, "grid", NULL))) {
+        if ((st = expect_mapping(ps, n, "grid")) || (st = check_keys(ps, n, "grid", 0)) ||
+            (st = read_grid(ps, n)))
+            return st;
+    }
+    if ((n = top_value(ps, root, "zip", NULL))) {
+        if (n->type == YAML_MAPPING_NODE && (st = check_keys(ps, n, "zip", 0))) return st;
+        if ((st = read_zip(ps, n))) return st;
+    }
+    if ((st = size_grid(ps, root))) return st;
+    return check_points(ps);
+}
+
+/* The base name of path without directory or extension, as the default sweep name. */
+static char *base_name(const char *path) {
+    const char *s = strrchr(path, '/');
+    s = s ? s + 1 : path;
+    size_t len = strcspn(s, ".");
+    char *out = malloc(len + 1);
+    if (out) {
+        memcpy(out, s, len);
+        out[len] = '\0';
+    }
+    return out;
+}
+
+isw_status isw_sweep_parse(const char *text, long len, const char *path, int64_t max_tasks,
+                           isw_sweep *sw, isw_error *err) {
+    memset(sw, 0, sizeof *sw);
+    sw->replicates = 1;
+    sw->max_tasks = ISW_SPEC_DEFAULT_MAX_TASKS;
+    if (len > ISW_SPEC_MAX_BYTES)
+        return isw_fail(err, ISW_EINPUT, "%s: the file is %ld bytes; a sweep file may have at most %ld",
+                        path, len, ISW_SPEC_MAX_BYTES);
+    if ((long)strnlen(text, (size_t)len) != len)
+        return isw_fail(err, ISW_EINPUT, "%s: the file holds a NUL byte; expected YAML text", path);
+    sw->path = strdup(path);
+    sw->text = malloc((size_t)len + 1);
+    if (!sw->path || !sw->text) {
+        isw_sweep_free(sw);
+        return isw_fail(err, ISW_EINTERNAL, "out of memory reading %s", path);
+    }
+    memcpy(sw->text, text, (size_t)len);
+    sw->text[len] = '\0';
+
+    parser ps = {.path = path, .sw = sw, .err = err, .max_tasks_override = max_tasks};
+    yaml_parser_t yp;
+    if (!yaml_parser_initialize(&yp)) {
+        isw_sweep_free(sw);
+        return isw_fail(err, ISW_EINTERNAL, "cannot initialise the YAML parser");
+    }
+    yaml_parser_set_input_string(&yp, (const unsigned char *)sw->text, (size_t)len);
+    isw_status st = ISW_OK;
+    if (!yaml_parser_load(&yp, &ps.doc)) {
+        st = isw_fail(err, ISW_EINPUT, "%s:%d:%d: (document): YAML syntax error: %s%s%s", path,
+                      (int)yp.problem_mark.line + 1, (int)yp.problem_mark.column + 1,
+                      yp.problem ? yp.problem : "unknown", yp.context ? " " : "",
+                      yp.context ? yp.context : "");
+        yaml_parser_delete(&yp);
+        isw_sweep_free(sw);
+        return st;
+    }
+    if (yaml_document_get_root_node(&ps.doc)) {
+        /* A second document would be silently ignored: refuse it instead. */
+        yaml_document_t second;
+        if (yaml_parser_load(&yp, &second)) {
+            yaml_node_t *r = yaml_document_get_root_node(&second);
+            if (r) st = fail_at(&ps, node_loc(r), "(document)",
+                                "a second YAML document; a sweep file holds exactly one");
+            yaml_document_delete(&second);
+        } else {
+            st = isw_fail(err, ISW_EINPUT, "%s:%d:%d: (document): YAML syntax error: %s", path,
+                          (int)yp.problem_mark.line + 1, (int)yp.problem_mark.column + 1,
+                          yp.problem ? yp.problem : "unknown");
+        }
+    }
+    if (!st && yaml_document_get_root_node(&ps.doc)) st = check_expansion(&ps);
+    if (!st) st = interpret(&ps);
+    if (!st && !sw->name) sw->name = base_name(path);
+    if (!st && !sw->name) st = isw_fail(err, ISW_EINTERNAL, "out of memory");
+    yaml_document_delete(&ps.doc);
+    yaml_parser_delete(&yp);
+    if (st) isw_sweep_free(sw);
+    return st;
+}
+
+isw_status isw_sweep_load(const char *path, int64_t max_tasks, isw_sweep *sw, isw_error *err) {
+    memset(sw, 0, sizeof *sw);
+    FILE *f = fopen(path, "rb");
+    if (!f) return isw_fail(err, ISW_EINPUT, "%s: cannot open the sweep file: %s", path, strerror(errno));
+    char *buf = malloc((size_t)ISW_SPEC_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return isw_fail(err, ISW_EINTERNAL, "out of memory reading %s", path);
+    }
+    size_t len = fread(buf, 1, (size_t)ISW_SPEC_MAX_BYTES + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    isw_status st;
+    if (bad) st = isw_fail(err, ISW_EINPUT, "%s: cannot read the sweep file (is it a directory?)", path);
+    else if (len > (size_t)ISW_SPEC_MAX_BYTES)
+        st = isw_fail(err, ISW_EINPUT, "%s: the file is larger than %ld bytes; a sweep file may have at most that",
+                      path, ISW_SPEC_MAX_BYTES);
+    else st = isw_sweep_parse(buf, (long)len, path, max_tasks, sw, err);
+    free(buf);
+    return st;
+}
+
+void isw_sweep_free(isw_sweep *sw) {
+    if (!sw) return;
+    for (int i = 0; i < sw->n_axes; i++) free(sw->axes[i].values);
+    free(sw->axes);
+    free(sw->dims);
+    free(sw->path);
+    free(sw->text);
+    free(sw->name);
+    free(sw->base);
+    free(sw->source);
+    free(sw->loc);
+    free(sw->valid);
+    free(sw->canon_order);
+    memset(sw, 0, sizeof *sw);
+}
+
+/* ---- tasks ---------------------------------------------------------------------------------- */
+
+void isw_sweep_point_values(const isw_sweep *sw, int64_t point, double *vals) {
+    memcpy(vals, sw->base, (size_t)sw->model->n_params * sizeof *vals);
+    /* Mixed radix, last dimension fastest. */
+    for (int d = sw->n_dims - 1; d >= 0; d--) {
+        const isw_dim *dim = &sw->dims[d];
+        int64_t c = point % dim->n;
+        point /= dim->n;
+        for (int a = dim->first_axis; a < dim->first_axis + dim->n_axes; a++)
+            vals[sw->axes[a].param] = sw->axes[a].values[c];
+    }
+}
+
+int isw_task_canon_text(const isw_model_info *model, const int *order, const double *vals,
+                        int64_t replicate, char *buf, int size) {
+    int used = snprintf(buf, (size_t)size, "model=%s\n", model->name);
+    for (int k = 0; k < model->n_params && used < size; k++) {
+        const isw_param_def *p = &model->params[order[k]];
+        char v[64];
+        used += snprintf(buf + used, (size_t)(size - used), "%s=%s\n", p->name,
+                         isw_param_canon(p, vals[order[k]], v, sizeof v));
+    }
+    if (used < size) used += snprintf(buf + used, (size_t)(size - used), "replicate=%lld\n", (long long)replicate);
+    return used;
+}
+
+uint64_t isw_task_identity(const isw_model_info *model, const int *order, const double *vals,
+                           int64_t replicate) {
+    char buf[8192];
+    int len = isw_task_canon_text(model, order, vals, replicate, buf, sizeof buf);
+    if (len >= (int)sizeof buf) len = (int)sizeof buf - 1;
+    return isw_hash_bytes(buf, (size_t)len);
+}
+
+void isw_sweep_task(const isw_sweep *sw, int64_t t, isw_task *task, double *vals) {
+    int64_t k = t / sw->replicates;
+    task->index = t;
+    task->replicate = t % sw->replicates;
+    task->point = sw->valid ? sw->valid[k] : k;
+    isw_sweep_point_values(sw, task->point, vals);
+    task->key = isw_task_identity(sw->model, sw->canon_order, vals, task->replicate);
+    task->seed = isw_task_seed(sw->seed, task->key);
+}
+
+double isw_sweep_point_cost(const isw_sweep *sw, int64_t point) {
+    /* Models have ~30 parameters; the union keeps the config struct suitably aligned. */
+    double vals[256];
+    union {
+        max_align_t align;
+        unsigned char bytes[4096];
+    } cfg;
+    if (sw->model->n_params > 256 || sw->model->cfg_size > sizeof cfg.bytes) return 1.0;
+    isw_sweep_point_values(sw, point, vals);
+    isw_params_to_cfg(sw->model->params, sw->model->n_params, vals, cfg.bytes);
+    return sw->model->cost(cfg.bytes);
+}

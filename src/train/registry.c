@@ -1,0 +1,13 @@
+/* The registry of trainers: which models can be trained (include/iclsweep/train.h). A model gets
+ * a line here when its trainer lands. */
+#include <string.h>
+
+#include "iclsweep/train.h"
+
+static const isw_trainer *const trainers[] = {NULL};
+
+const isw_trainer *isw_trainer_find(const char *name) {
+    for (unsigned i = 0; i < sizeof trainers / sizeof trainers[0]; i++)
+        if (trainers[i] && strcmp(trainers[i]->model->name, name) == 0) return trainers[i];
+    return NULL;
+}

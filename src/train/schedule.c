@@ -1,0 +1,13 @@
+/* Log-point schedule shared by every trainer and by the result file (see include/iclsweep/train.h). */
+#include "iclsweep/train.h"
+
+int64_t isw_log_points(int64_t steps, int64_t log_every) {
+    if (log_every < 1) log_every = 1;
+    return steps / log_every + 1 + (steps % log_every != 0);
+}
+
+int64_t isw_log_step(int64_t i, int64_t steps, int64_t log_every) {
+    if (log_every < 1) log_every = 1;
+    int64_t s = i * log_every;
+    return s > steps ? steps : s;
+}
