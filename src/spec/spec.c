@@ -72,7 +72,11 @@ static const char *describe(const yaml_node_t *n, char *buf, size_t size) {
         }
         break;
     }
-    case YAML_SEQUENCE_NODE: snprintf(buf, size, "a list"); break;
+    case YAML_SEQUENCE_NODE: {
+        long items = (long)(n->data.sequence.items.top - n->data.sequence.items.start);
+        snprintf(buf, size, "a list of %ld item%s", items, items == 1 ? "" : "s");
+        break;
+    }
     case YAML_MAPPING_NODE: snprintf(buf, size, "a mapping"); break;
     default: snprintf(buf, size, "an empty node"); break;
     }
@@ -368,8 +372,11 @@ static isw_status read_axis(parser *ps, const isw_param_def *p, yaml_node_t *n, 
                        "(a single value belongs under fixed)",
                        describe(n, found, sizeof found));
     }
-    if (*count == 0)
+    if (*count == 0) {
+        free(*vals);
+        *vals = NULL;
         return fail_at(ps, node_loc(n), key, "empty list; an axis needs at least one value");
+    }
     /* Repeated values would give two tasks with one identity: refuse them. */
     double *sorted = malloc((size_t)*count * sizeof *sorted);
     if (!sorted) {

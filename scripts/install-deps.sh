@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what iclsweep needs on Debian 12, only what is missing (safe to run again).
+# Run as root (or with sudo available). Used by README's commands and by .ci/run.
+set -euo pipefail
+packages=(build-essential cmake pkg-config git
+          libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
+          libopenblas-dev liblapacke-dev libyaml-dev
+          python3 python3-numpy python3-h5py)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: installing ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

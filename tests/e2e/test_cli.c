@@ -1,0 +1,80 @@
+/* The iclsweep program as a user meets it: --help, --version, params (and docs/params.md, which
+ * must equal `iclsweep params --markdown`), and `plan` on every example under sweeps/.
+ * Run by hand: ICLSWEEP_BIN=build/iclsweep ICLSWEEP_SRC=. build/tests/test_cli */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+
+static char out[1 << 20];
+
+static int run(const char *bin, const char *args) {
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", bin, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void test_help_version_params(const char *bin) {
+    CHECK(run(bin, "--help") == 0 && strstr(out, "iclsweep plan") && strstr(out, "exit codes"), "%s", out);
+    CHECK(run(bin, "--version") == 0 && strncmp(out, "iclsweep 0.", 11) == 0, "%s", out);
+    CHECK(run(bin, "params") == 0 && strstr(out, "model concept") && strstr(out, "model linattn") &&
+              strstr(out, "p_poly") && strstr(out, "langevin"), "%s", out);
+    CHECK(run(bin, "params linattn") == 0 && !strstr(out, "model concept"), "params MODEL shows one model");
+}
+
+static void test_docs_match(const char *bin, const char *src) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/docs/params.md", src);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "docs/params.md is missing");
+    if (!f) return;
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    CHECK(run(bin, "params --markdown") == 0, "params --markdown");
+    CHECK(strcmp(out, doc) == 0,
+          "docs/params.md differs from `iclsweep params --markdown`; regenerate it with "
+          "build/iclsweep params --markdown > docs/params.md");
+}
+
+static void test_plan_examples(const char *bin, const char *src) {
+    char dir[1024], args[2048];
+    snprintf(dir, sizeof dir, "%s/sweeps", src);
+    DIR *d = opendir(dir);
+    CHECK(d != NULL, "no sweeps/ folder");
+    if (!d) return;
+    int seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml")) continue;
+        snprintf(args, sizeof args, "plan '%s/%s' --list 3", dir, e->d_name);
+        int rc = run(bin, args);
+        CHECK(rc == 0 && strstr(out, "tasks: "), "plan %s: exit %d: %s", e->d_name, rc, out);
+        seen++;
+    }
+    closedir(d);
+    CHECK(seen >= 1, "at least the demo sweep");
+    printf("planned %d example sweeps\n", seen);
+}
+
+int main(void) {
+    const char *bin = getenv("ICLSWEEP_BIN"), *src = getenv("ICLSWEEP_SRC");
+    if (!bin || !src) {
+        fprintf(stderr, "set ICLSWEEP_BIN and ICLSWEEP_SRC\n");
+        return 1;
+    }
+    test_help_version_params(bin);
+    test_docs_match(bin, src);
+    test_plan_examples(bin, src);
+    return check_report("test_cli");
+}

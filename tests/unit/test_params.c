@@ -1,0 +1,59 @@
+/* Every model's parameter table is well formed: unique names, a doc line, defaults inside their
+ * own ranges, a default point that passes the model's constraints, and a positive cost.
+ * Run by hand: build/tests/test_params */
+#include <string.h>
+
+#include "check.h"
+#include "iclsweep/model.h"
+
+static void test_model(const isw_model_info *m) {
+    double vals[256];
+    char expected[128];
+    CHECK(m->n_params > 0 && m->n_params <= 256, "%s has %d parameters", m->name, m->n_params);
+    isw_params_defaults(m->params, m->n_params, vals);
+    for (int i = 0; i < m->n_params; i++) {
+        const isw_param_def *p = &m->params[i];
+        CHECK(p->doc && strlen(p->doc) > 5, "%s.%s needs a meaning", m->name, p->name);
+        CHECK(isw_param_check(p, p->def, expected, sizeof expected) == ISW_OK,
+              "%s.%s default %g is not %s", m->name, p->name, p->def, expected);
+        CHECK(p->type != ISW_P_CHOICE || isw_param_n_choices(p) >= 1, "%s.%s has no choices", m->name, p->name);
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(p->name, m->params[j].name) != 0, "%s.%s listed twice", m->name, p->name);
+        CHECK(p->offset + sizeof(double) <= m->cfg_size || p->type != ISW_P_REAL, "%s.%s offset", m->name, p->name);
+    }
+    unsigned char cfg[4096] __attribute__((aligned(16)));
+    CHECK(m->cfg_size <= sizeof cfg, "config struct of %s too large for this test", m->name);
+    isw_params_to_cfg(m->params, m->n_params, vals, cfg);
+    int blame = -1;
+    char why[256] = "";
+    CHECK(m->check(cfg, &blame, why, sizeof why) == ISW_OK, "%s default point invalid: %s", m->name, why);
+    CHECK(m->cost(cfg) > 0, "%s cost of the default point", m->name);
+}
+
+/* The typed struct sees what the generic table wrote: a round trip through offsets. */
+static void test_cfg_round_trip(void) {
+    const isw_model_info *m = isw_model_find("linattn");
+    double vals[256];
+    isw_params_defaults(m->params, m->n_params, vals);
+    int iD = isw_param_find(m->params, m->n_params, "D");
+    int ilr = isw_param_find(m->params, m->n_params, "lr");
+    int iopt = isw_param_find(m->params, m->n_params, "optimizer");
+    vals[iD] = 13;
+    vals[ilr] = 0.25;
+    vals[iopt] = 3;
+    unsigned char cfg[4096] __attribute__((aligned(16)));
+    isw_params_to_cfg(m->params, m->n_params, vals, cfg);
+    CHECK(*(int64_t *)(cfg + m->params[iD].offset) == 13, "D through its offset");
+    CHECK(*(double *)(cfg + m->params[ilr].offset) == 0.25, "lr through its offset");
+    CHECK(*(int *)(cfg + m->params[iopt].offset) == 3, "optimizer through its offset");
+    char buf[32];
+    CHECK(strcmp(isw_param_canon(&m->params[iopt], 3, buf, sizeof buf), "langevin") == 0, "choice name");
+}
+
+int main(void) {
+    CHECK(isw_model_count() == 2, "two models");
+    for (int i = 0; i < isw_model_count(); i++) test_model(isw_model_at(i));
+    CHECK(isw_model_find("nosuch") == NULL, "unknown model");
+    test_cfg_round_trip();
+    return check_report("test_params");
+}
