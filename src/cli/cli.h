@@ -8,6 +8,9 @@
 isw_status cmd_params(int argc, char **argv, isw_error *err);
 isw_status cmd_plan(int argc, char **argv, isw_error *err);
 isw_status cmd_train(int argc, char **argv, isw_error *err);
+isw_status cmd_status(int argc, char **argv, isw_error *err);
+/* MPI job: *print_error says whether this rank should print err (rank 0 for shared errors). */
+isw_status cmd_run(int argc, char **argv, isw_error *err, int *print_error);
 
 /* Parses a non-negative integer option value; names the option in the message. */
 isw_status cli_parse_count(const char *opt, const char *text, long long lo, long long hi,

@@ -14,7 +14,14 @@ static const char usage[] =
     "  iclsweep plan   SWEEP.yaml [--list N] [--max-tasks N]\n"
     "                  grid size, each axis and its values, the first N tasks (default 10) with\n"
     "                  their parameters, identity and seed, and a relative cost estimate\n"
-    "  iclsweep train  SWEEP.yaml [--task I] [--format text|csv|jsonl]\n"
+    "  iclsweep run    SWEEP.yaml -o OUT.h5 [--resume] [--retry-failed] [--force] [--quiet]\n"
+    "                  [--max-tasks N]\n"
+    "                  run the sweep as one MPI job (mpirun -np N ..., srun ..., or alone):\n"
+    "                  rank 0 hands out tasks, the others train and write OUT.h5 (HDF5)\n"
+    "  iclsweep status OUT.h5\n"
+    "                  counts by state, failures grouped by reason, wall time used and to go;\n"
+    "                  works while the sweep runs\n"
+    "  iclsweep train  SWEEP.yaml [--task I] [--format text|csv|jsonl] [--metrics a,b,...]\n"
     "                  train task I (default 0) of a sweep on this process and print its\n"
     "                  trajectory, one line per log point\n"
     "  iclsweep params [MODEL] [--markdown]\n"
@@ -52,9 +59,15 @@ int main(int argc, char **argv) {
         st = cmd_plan(argc - 1, argv + 1, &err);
     } else if (!strcmp(cmd, "train")) {
         st = cmd_train(argc - 1, argv + 1, &err);
+    } else if (!strcmp(cmd, "run")) {
+        int print_error = 1;
+        st = cmd_run(argc - 1, argv + 1, &err, &print_error);
+        if (!print_error) return (int)st;
+    } else if (!strcmp(cmd, "status")) {
+        st = cmd_status(argc - 1, argv + 1, &err);
     } else {
-        fprintf(stderr, "iclsweep: error: unknown command '%s'; expected plan, train, params, "
-                        "--help or --version\n", cmd);
+        fprintf(stderr, "iclsweep: error: unknown command '%s'; expected plan, run, status, train, "
+                        "params, --help or --version\n", cmd);
         return ISW_EINPUT;
     }
     if (st != ISW_OK && err.msg[0]) fprintf(stderr, "iclsweep: error: %s\n", err.msg);
