@@ -54,6 +54,11 @@ isw_status isw_store_open(const char *path, const isw_sweep *sw, const isw_train
 /* Reads the sweep YAML text stored in path (serial, any process); *text is malloc'd. */
 isw_status isw_store_read_sweep_text(const char *path, char **text, isw_error *err);
 
+/* Serial, before opening for resume: refuses (ISW_EINPUT) a file that is not an iclsweep result,
+ * or that was made for another model or another number of tasks, naming the first differing
+ * line of the sweep text. */
+isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_error *err);
+
 /* Refuses (ISW_EINPUT) a store whose tasks are not the tasks of sw, naming the first difference. */
 isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, isw_error *err);
 

@@ -2,6 +2,7 @@
  *
  * The rows come from ISW_LINATTN_PARAMS (include/iclsweep/linattn_params.h); this file adds the
  * constraints across parameters and the cost model used to schedule the longest tasks first. */
+#include <math.h>
 #include <stdio.h>
 
 #include "iclsweep/linattn_params.h"
@@ -12,29 +13,47 @@ const isw_param_def isw_linattn_params[] = {ISW_LINATTN_PARAMS(ISW_PARAM_ROW)};
 #undef ISW_PARAMS_CFG
 #define N_PARAMS ((int)(sizeof isw_linattn_params / sizeof isw_linattn_params[0]))
 
+int64_t isw_linattn_train_prompts(const isw_linattn_cfg *c) {
+    if (!(c->alpha > 0.0)) return c->P;
+    double p = nearbyint(c->alpha * (double)c->D * (double)c->D);
+    return p < 1.0 ? 1 : (int64_t)p;
+}
+
 static isw_status linattn_check(const void *vcfg, int *blame, char *why, size_t size) {
     const isw_linattn_cfg *c = vcfg;
-    if (c->batch > c->P) {
+    int64_t P = isw_linattn_train_prompts(c);
+    if (c->batch > P) {
         *blame = isw_param_find(isw_linattn_params, N_PARAMS, "batch");
         snprintf(why, size, "batch (%lld) exceeds the training set P (%lld)", (long long)c->batch,
-                 (long long)c->P);
+                 (long long)P);
+        return ISW_EINPUT;
+    }
+    if (P > 100000000) {
+        *blame = isw_param_find(isw_linattn_params, N_PARAMS, "alpha");
+        snprintf(why, size, "alpha D^2 = %lld training prompts exceeds 1e8", (long long)P);
         return ISW_EINPUT;
     }
     return ISW_OK;
 }
 
-/* Data and precomputation are O(P N D) plus the Gram matrix O(P (D+1)^4) once; a full-batch step
- * costs the cheaper of O(P (D+1)^2) (samples) and O((D+1)^4) (Gram); evaluation O(P_test N D). */
+/* Mirrors train/linattn_train.c: drawing the prompts (~50 flop-equivalents per normal draw, which
+ * dominates setup), the Gram matrix P Q^2 when the Gram path or the theory needs it, the theory's
+ * eigendecomposition ~9 K^3 (D <= 40), the baselines per test prompt (ridge D^2 N, dMMSE M D^2),
+ * a step min(4 P Q, 2 Q^2), and the test sets at every log point. */
 static double linattn_cost(const void *vcfg) {
     const isw_linattn_cfg *c = vcfg;
-    double D1 = (double)c->D + 1, n = (double)c->N, P = (double)c->P;
-    double q = D1 * D1;
+    double D = (double)c->D, D1 = D + 1, n = (double)c->N, P = (double)isw_linattn_train_prompts(c);
+    double q = D1 * D1, K = D1 * D, M = (double)c->M, steps = (double)c->steps;
+    double sets = c->M > 0 ? 2.0 : 1.0, test = (double)c->P_test * sets;
+    int theory = c->theory && c->D <= 40;
+    double data = 50.0 * (P + test) * (n + 1) * D;
     double step_samples = 4.0 * P * q, step_gram = 2.0 * q * q;
-    double step = step_samples < step_gram ? step_samples : step_gram;
-    double pre = 2.0 * P * n * D1 + (step_gram < step_samples ? P * q * q : 0.0);
+    int gram = q <= 4096 && c->grad_path != 2 &&
+               (c->grad_path == 1 || (theory ? 0.0 : 0.5 * P * q * q) + steps * step_gram < steps * step_samples);
+    double pre = data + ((gram || theory) ? P * q * q : 0.0);
+    if (theory) pre += 9.0 * K * K * K + test * (D * D * n + M * D * D);
     double logs = (double)(c->steps / c->log_every + 1);
-    double eval = (double)c->P_test * (2.0 * n * D1 + 2.0 * q + n * D1 * D1);
-    return pre + (double)c->steps * step + logs * eval;
+    return pre + steps * (gram ? step_gram : step_samples) + logs * test * 2.0 * q;
 }
 
 const isw_model_info isw_linattn_model = {

@@ -332,7 +332,7 @@ static int cmp_double(const void *a, const void *b) {
 
 /* Reads one axis (a list, or a generator) of parameter p into a freshly allocated vals[*n]. */
 static isw_status read_axis(parser *ps, const isw_param_def *p, yaml_node_t *n, const char *key,
-                            double **vals, int64_t *count) {
+                            int allow_repeats, double **vals, int64_t *count) {
     char found[64], expected[128];
     *vals = NULL;
     *count = 0;
@@ -377,7 +377,9 @@ static isw_status read_axis(parser *ps, const isw_param_def *p, yaml_node_t *n, 
         *vals = NULL;
         return fail_at(ps, node_loc(n), key, "empty list; an axis needs at least one value");
     }
-    /* Repeated values would give two tasks with one identity: refuse them. */
+    /* Repeated values would give two tasks with one identity: refuse them. (A zip list may repeat
+     * a value; its group's tuples are checked instead.) */
+    if (allow_repeats) return ISW_OK;
     double *sorted = malloc((size_t)*count * sizeof *sorted);
     if (!sorted) {
         free(*vals);
@@ -517,11 +519,47 @@ static isw_status read_grid(parser *ps, yaml_node_t *map) {
         if ((st = claim_param(ps, i, ISW_SRC_GRID, node_loc(kn), key))) return st;
         double *vals;
         int64_t n;
-        if ((st = read_axis(ps, &ps->sw->model->params[i], vn, key, &vals, &n))) return st;
+        if ((st = read_axis(ps, &ps->sw->model->params[i], vn, key, 0, &vals, &n))) return st;
         if ((st = push_axis(ps, i, vals, node_loc(kn)))) return st;
         if ((st = push_dim(ps, n, ps->sw->n_axes - 1, 1, 0))) return st;
     }
     return ISW_OK;
+}
+
+/* The zip group being checked, for the comparison below (C11 qsort takes no context). */
+static const isw_axis *zip_axes;
+static int zip_n_axes;
+
+static int cmp_zip_tuple(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    for (int k = 0; k < zip_n_axes; k++) {
+        double u = zip_axes[k].values[x], v = zip_axes[k].values[y];
+        if (u != v) return u < v ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Refuses a zip group in which two positions hold the same tuple of values (one identity twice). */
+static isw_status check_zip_tuples(parser *ps, int first, int n_axes, int64_t len, yaml_node_t *map,
+                                   const char *section) {
+    int64_t *order = malloc((size_t)len * sizeof *order);
+    if (!order) return isw_fail(ps->err, ISW_EINTERNAL, "out of memory for %s", section);
+    for (int64_t i = 0; i < len; i++) order[i] = i;
+    zip_axes = ps->sw->axes + first;
+    zip_n_axes = n_axes;
+    qsort(order, (size_t)len, sizeof *order, cmp_zip_tuple);
+    isw_status st = ISW_OK;
+    for (int64_t i = 1; i < len && !st; i++) {
+        if (cmp_zip_tuple(&order[i - 1], &order[i]) == 0) {
+            int64_t a = order[i - 1] < order[i] ? order[i - 1] : order[i];
+            int64_t b = order[i - 1] < order[i] ? order[i] : order[i - 1];
+            st = fail_at(ps, node_loc(map), section,
+                         "positions %lld and %lld hold the same values; each zipped tuple must differ",
+                         (long long)a + 1, (long long)b + 1);
+        }
+    }
+    free(order);
+    return st;
 }
 
 /* One zip group: a mapping of parameter -> list, all of one length. */
@@ -541,7 +579,7 @@ static isw_status read_zip_group(parser *ps, yaml_node_t *map, const char *secti
         if ((st = claim_param(ps, i, ISW_SRC_ZIP, node_loc(kn), key))) return st;
         double *vals;
         int64_t n;
-        if ((st = read_axis(ps, &ps->sw->model->params[i], vn, key, &vals, &n))) return st;
+        if ((st = read_axis(ps, &ps->sw->model->params[i], vn, key, 1, &vals, &n))) return st;
         if (len >= 0 && n != len) {
             free(vals);
             return fail_at(ps, node_loc(vn), key,
@@ -555,6 +593,7 @@ static isw_status read_zip_group(parser *ps, yaml_node_t *map, const char *secti
         if ((st = push_axis(ps, i, vals, node_loc(kn)))) return st;
     }
     if (len < 0) return fail_at(ps, node_loc(map), section, "empty zip group");
+    if ((st = check_zip_tuples(ps, first, ps->sw->n_axes - first, len, map, section))) return st;
     return push_dim(ps, len, first, ps->sw->n_axes - first, 1);
 }
 

@@ -558,6 +558,23 @@ static char *get_text_attr(hid_t obj, const char *name) {
     return out;
 }
 
+/* The first line where two texts differ, for a message; line numbers are 1-based. */
+static void first_line_difference(const char *a, const char *b, char *buf, size_t size) {
+    int line = 1;
+    while (*a || *b) {
+        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+        if (la != lb || strncmp(a, b, la) != 0) {
+            snprintf(buf, size, "line %d: '%.*s' in the file's sweep vs '%.*s' now", line,
+                     (int)(la > 60 ? 60 : la), a, (int)(lb > 60 ? 60 : lb), b);
+            return;
+        }
+        a += la + (a[la] == '\n');
+        b += lb + (b[lb] == '\n');
+        line++;
+    }
+    snprintf(buf, size, "the texts are the same");
+}
+
 isw_status isw_store_read_sweep_text(const char *path, char **text, isw_error *err) {
     *text = NULL;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -644,23 +661,6 @@ isw_status isw_store_open(const char *path, const isw_sweep *sw, const isw_train
     return ISW_OK;
 }
 
-/* The first line where two texts differ, for a message; line numbers are 1-based. */
-static void first_line_difference(const char *a, const char *b, char *buf, size_t size) {
-    int line = 1;
-    while (*a || *b) {
-        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-        if (la != lb || strncmp(a, b, la) != 0) {
-            snprintf(buf, size, "line %d: '%.*s' in the file's sweep vs '%.*s' now", line,
-                     (int)(la > 60 ? 60 : la), a, (int)(lb > 60 ? 60 : lb), b);
-            return;
-        }
-        a += la + (a[la] == '\n');
-        b += lb + (b[lb] == '\n');
-        line++;
-    }
-    snprintf(buf, size, "the texts are the same");
-}
-
 isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, isw_error *err) {
     char *stored_text = get_text_attr(st->file, "sweep");
     char *model = get_text_attr(st->file, "model");
@@ -671,11 +671,6 @@ isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, isw_error *e
         goto done;
     }
     first_line_difference(stored_text, sw->text, diff, sizeof diff);
-    if (strcmp(model, sw->model->name) != 0) {
-        rc = isw_fail(err, ISW_EINPUT, "%s was made for model %s, this sweep is model %s; refusing to resume (%s)",
-                      st->path, model, sw->model->name, diff);
-        goto done;
-    }
     /* Same tasks in the same rows: compare identities (seeds follow from them and the sweep seed). */
     uint64_t *keys = malloc(BLOCK_ROWS * sizeof *keys);
     double *vals = malloc((size_t)sw->model->n_params * sizeof *vals);
@@ -764,6 +759,37 @@ isw_status isw_store_set_state(isw_store *st, int64_t t, int state, isw_error *e
 }
 
 int64_t isw_store_log_points(const isw_store *st) { return st->S; }
+
+isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_error *err) {
+    char *text = NULL;
+    isw_status rc = isw_store_read_sweep_text(path, &text, err);
+    if (rc) return rc;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        free(text);
+        return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it", path);
+    }
+    char *model = get_text_attr(f, "model");
+    int64_t T = -1;
+    hid_t a = H5Aexists(f, "n_tasks") > 0 ? H5Aopen(f, "n_tasks", H5P_DEFAULT) : -1;
+    if (a >= 0) {
+        if (H5Aread(a, H5T_NATIVE_INT64, &T) < 0) T = -1;
+        H5Aclose(a);
+    }
+    H5Fclose(f);
+    char diff[256];
+    first_line_difference(text, sw->text, diff, sizeof diff);
+    if (!model || strcmp(model, sw->model->name) != 0)
+        rc = isw_fail(err, ISW_EINPUT, "%s was made for model %s, this sweep is model %s; refusing to "
+                      "resume (first difference at %s)", path, model ? model : "?", sw->model->name, diff);
+    else if (T != sw->n_tasks)
+        rc = isw_fail(err, ISW_EINPUT, "%s was made by a different sweep: it has %lld tasks, this sweep "
+                      "%lld; first difference at %s. Resume with the original sweep file, or write to "
+                      "a new file", path, (long long)T, (long long)sw->n_tasks, diff);
+    free(model);
+    free(text);
+    return rc;
+}
 
 isw_status isw_store_close(isw_store *st, isw_error *err) {
     if (!st) return ISW_OK;

@@ -376,13 +376,9 @@ static isw_status check_output(runner *r, const isw_run_opts *o, isw_error *err)
 
 /* Opens or creates the store, and on resume checks it holds this sweep (rank 0 reads, all agree). */
 static isw_status open_store(runner *r, const isw_run_opts *o, isw_error *err) {
-    isw_status st;
+    isw_status st = ISW_OK;
     if (o->resume) {
-        if (r->rank == 0) {
-            char *text = NULL;
-            st = isw_store_read_sweep_text(o->out_path, &text, err);
-            free(text);
-        }
+        if (r->rank == 0) st = isw_store_check_header(o->out_path, &r->sw, err);
         MPI_Bcast(&st, 1, MPI_INT, 0, r->comm);
         if (st) {
             MPI_Bcast(err, sizeof *err, MPI_BYTE, 0, r->comm);

@@ -4,7 +4,9 @@
 
 #include "iclsweep/train.h"
 
-static const isw_trainer *const trainers[] = {NULL};
+extern const isw_trainer isw_linattn_trainer;
+
+static const isw_trainer *const trainers[] = {&isw_linattn_trainer};
 
 const isw_trainer *isw_trainer_find(const char *name) {
     for (unsigned i = 0; i < sizeof trainers / sizeof trainers[0]; i++)

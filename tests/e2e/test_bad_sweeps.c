@@ -45,6 +45,7 @@ static const bad_case cases[] = {
     {"model: concept\ngrid:\n  K: [2, 4, 2]\n", "3:6: grid.K:", "value 2 appears more than once"},
     {"model: concept\ngrid:\n  K: [2, 0]\n", "3:10: grid.K:", "expected an integer in [1, 1024], found '0'"},
     {"model: concept\nzip:\n  d: [32, 64]\n  width: [8]\n", "4:10: zip.width:", "has 1 values but zip.d has 2"},
+    {"model: concept\nzip:\n  d: [32, 64, 32]\n  width: [8, 16, 8]\n", "3:3: zip:", "positions 1 and 3 hold the same values"},
     {"model: concept\nzip: 3\n", "2:6: zip:", "expected a mapping of parameter: list"},
     /* generated ranges */
     {"model: concept\ngrid:\n  noise: {linsapce: [0, 1, 3]}\n", "3:11: grid.noise:", "did you mean 'linspace'"},

@@ -72,6 +72,11 @@ static void test_zip_crossed_with_grid(void) {
               "lr and init zipped");
     }
     isw_sweep_free(&sw);
+
+    /* A zip list may repeat values as long as the tuples differ (D x P grids of a phase plot). */
+    const char *repeats = "model: linattn\nzip:\n  D: [10, 10, 20, 20]\n  P: [100, 200, 400, 800]\n";
+    CHECK(parse(repeats, &sw, &err) == ISW_OK && sw.n_tasks == 4, "%s", err.msg);
+    isw_sweep_free(&sw);
 }
 
 static void axis_values(const char *axis, const char *param, double *out, int64_t *n) {
