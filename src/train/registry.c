@@ -4,9 +4,10 @@
 
 #include "iclsweep/train.h"
 
+extern const isw_trainer isw_concept_trainer;
 extern const isw_trainer isw_linattn_trainer;
 
-static const isw_trainer *const trainers[] = {&isw_linattn_trainer};
+static const isw_trainer *const trainers[] = {&isw_concept_trainer, &isw_linattn_trainer};
 
 const isw_trainer *isw_trainer_find(const char *name) {
     for (unsigned i = 0; i < sizeof trainers / sizeof trainers[0]; i++)

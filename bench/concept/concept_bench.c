@@ -1,0 +1,149 @@
+/* Benchmark of the concept model's training step, whole task, and OpenBLAS dgemm.
+ *
+ *   concept_bench steps D L BATCH SECONDS   training steps/s at d = D, L, batch (n_train 4096,
+ *                                           other parameters at their defaults), plus GFLOP/s
+ *   concept_bench task                      wall time of one whole default task (1000 steps,
+ *                                           evaluation at every log_every = 20 steps)
+ *   concept_bench dgemm M N K SECONDS       OpenBLAS dgemm GFLOP/s on [M, K] x [K, N]
+ *
+ * Output is key=value lines for bench/concept/run.sh. A step here is what the trainer does per
+ * step: materialize a batch of the fixed training set chunk by chunk, forward, loss, backward, SGD
+ * update. Run
+ * with OPENBLAS_NUM_THREADS=1: the peer gets one thread too. */
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "iclsweep/concept_data.h"
+#include "iclsweep/concept_params.h"
+#include "iclsweep/concept_tf.h"
+#include "iclsweep/model.h"
+#include "iclsweep/train.h"
+
+extern const isw_model_info isw_concept_model;
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static isw_concept_cfg defaults(void) {
+    double vals[128];
+    isw_concept_cfg cfg;
+    isw_params_defaults(isw_concept_model.params, isw_concept_model.n_params, vals);
+    isw_params_to_cfg(isw_concept_model.params, isw_concept_model.n_params, vals, &cfg);
+    return cfg;
+}
+
+/* Flops of one training step (forward + backward) of a batch, as the kernels compute it. */
+static double step_flops(const isw_ctf_dims *dm, int L, int B) {
+    double d = dm->d, D = dm->D, dh = dm->dh, m = dm->m;
+    double fwd = 2 * d * dh + 2 * dh * D + 4 * L * D + 2 * m * D;
+    double bwd = 4 * m * D + 4 * L * D + 4 * dh * D + 2 * dh * d;
+    return (double)B * (fwd + bwd);
+}
+
+static int bench_steps(int d, int L, int B, double seconds) {
+    isw_concept_cfg cfg = defaults();
+    cfg.d = d;
+    cfg.L = L;
+    cfg.batch = B;
+    isw_error err;
+    isw_concept_dict dict;
+    isw_concept_set set;
+    isw_ctf net;
+    isw_ctf_work w;
+    isw_ctf_dims dims = {d, 2 * d, 2 * d, (int)cfg.width};
+    int n = (int)cfg.n_train;
+    if (isw_concept_dict_make(&dict, &cfg, 1, 0, &err) || isw_concept_set_alloc(&set, n, L, d, &err) ||
+        isw_ctf_alloc(&net, dims, &err) || isw_ctf_work_alloc(&w, dims, B, L, &err)) {
+        fprintf(stderr, "concept_bench: %s\n", err.msg);
+        return 1;
+    }
+    isw_rng rng;
+    isw_rng_init(&rng, 1, 2);
+    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
+    isw_ctf_init_weights(&net, &rng, cfg.init);
+    double *h = malloc(sizeof(double) * (size_t)B * L * 2 * d), *xq = malloc(sizeof(double) * (size_t)B * d);
+    double *y = malloc(sizeof(double) * (size_t)B);
+    int *idx = malloc(sizeof(int) * (size_t)B);
+    if (!h || !xq || !y || !idx) return 1;
+    long steps = 0;
+    /* chunks of at most 512 KiB of tokens, as src/train/concept_train.c does */
+    int chunk = (int)(512 * 1024 / (sizeof(double) * (size_t)L * 2 * d));
+    chunk = chunk < 1 ? 1 : chunk > B ? B : chunk;
+    double t0 = now(), t = t0;
+    while (t - t0 < seconds || steps < 20) {
+        for (int b = 0; b < B; b++) idx[b] = (int)isw_rng_below(&rng, (uint64_t)n);
+        memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
+        for (int c0 = 0; c0 < B; c0 += chunk) {
+            int cb = B - c0 < chunk ? B - c0 : chunk;
+            isw_concept_tokens(&set, &dict, idx + c0, 0, cb, h, xq, y);
+            isw_ctf_forward(&net, &w, h, xq, cb, L);
+            isw_ctf_loss(w.f, y, cb, 1.0 / B, w.df, NULL);
+            isw_ctf_backward(&net, &w, h, xq, cb, L);
+        }
+        isw_ctf_decay(&net, cfg.weight_decay);
+        for (long i = 0; i < net.n_params; i++) net.params[i] -= cfg.lr * net.grads[i];
+        steps++;
+        if (steps % 10 == 0) t = now();
+    }
+    t = now();
+    double sps = (double)steps / (t - t0);
+    printf("steps_per_s=%.2f\nstep_gflops=%.3f\nflops_per_step=%.0f\n", sps,
+           sps * step_flops(&dims, L, B) * 1e-9, step_flops(&dims, L, B));
+    return 0;
+}
+
+static int on_log(void *ctx, int64_t index, int64_t step, const double *v) {
+    *(double *)ctx = v[3]; /* test_err */
+    return 0;
+}
+
+static int bench_task(void) {
+    isw_concept_cfg cfg = defaults();
+    const isw_trainer *tr = isw_trainer_find("concept");
+    double final[128], last = NAN;
+    isw_train_result res;
+    isw_error err;
+    isw_log_sink sink = {&last, on_log};
+    double t0 = now();
+    if (!tr || tr->train(&cfg, 20241122, &sink, final, &res, &err)) {
+        fprintf(stderr, "concept_bench: task failed\n");
+        return 1;
+    }
+    printf("task_s=%.3f\ntask_steps=%lld\nfinal_test_err=%.5f\n", now() - t0, (long long)cfg.steps, last);
+    return 0;
+}
+
+static int bench_dgemm(int M, int N, int K, double seconds) {
+    double *a = malloc(sizeof(double) * (size_t)M * K), *b = malloc(sizeof(double) * (size_t)K * N);
+    double *c = calloc((size_t)M * N, sizeof(double));
+    if (!a || !b || !c) return 1;
+    for (long i = 0; i < (long)M * K; i++) a[i] = 1.0 / (1 + i % 7);
+    for (long i = 0; i < (long)K * N; i++) b[i] = 1.0 / (1 + i % 5);
+    long reps = 0;
+    double t0 = now(), t = t0;
+    while (t - t0 < seconds || reps < 3) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0, a, K, b, N, 0.0, c, N);
+        reps++;
+        t = now();
+    }
+    printf("dgemm_gflops=%.3f\n", 2.0 * M * N * K * (double)reps / (t - t0) * 1e-9);
+    free(a), free(b), free(c);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 6 && strcmp(argv[1], "steps") == 0)
+        return bench_steps(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
+    if (argc == 2 && strcmp(argv[1], "task") == 0) return bench_task();
+    if (argc == 6 && strcmp(argv[1], "dgemm") == 0)
+        return bench_dgemm(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atof(argv[5]));
+    fprintf(stderr, "usage: concept_bench steps D L BATCH SECONDS | task | dgemm M N K SECONDS\n");
+    return 2;
+}

@@ -1,0 +1,121 @@
+/* The concept model's network (SCIENCE.md section A): one softmax attention head from the query
+ * over the L demonstrations (W_V = identity), then a ReLU MLP with a fixed second layer.
+ *
+ * Dimension letters, used in every shape comment:
+ *   B   prompts in a batch          L   demonstrations per prompt
+ *   d   word (and label) dimension  D   token dimension, 2d: h = [x; label part]
+ *   dh  rows of W_Q and W_K         m   MLP width (a_r = +1/m for r < m/2, -1/m otherwise)
+ *
+ * For prompt b:  q = W_Q h_q,  u = W_K^T q,  s_l = h_l^T u,  alpha = softmax(s),
+ *                o = sum_l alpha_l h_l,  z = W_O o,  f = sum_r a_r ReLU(z_r).
+ * The query token is h_q = [x_q; 0], so only the first d columns of W_Q act (the rest get only
+ * weight decay). Computing u first makes the scores O(L D) per prompt instead of O(L D dh).
+ *
+ * All trained weights live in one arena (params) and their gradients in another (grads), in the
+ * order of the ISW_CTF_TENSORS table, so SGD, weight decay, norms and gradient checks are loops
+ * over one array. Workspace for a batch is allocated once (isw_ctf_work) and reused every step. */
+#ifndef ICLSWEEP_CONCEPT_TF_H
+#define ICLSWEEP_CONCEPT_TF_H
+
+#include "iclsweep/error.h"
+#include "iclsweep/rng.h"
+
+typedef struct {
+    int d, D, dh, m;
+} isw_ctf_dims;
+
+/* The trained tensors, listed once: X(name, rows, cols, meaning); rows and cols name fields of
+ * isw_ctf_dims. Each is row-major [rows, cols]. */
+#define ISW_CTF_TENSORS(X)                           \
+    X(wq, dh, D, "W_Q: query map")                   \
+    X(wk, dh, D, "W_K: key map")                     \
+    X(wo, m, D, "W_O: MLP first-layer rows w_r")
+
+#define ISW_CTF_PTR_(name, rows, cols, doc) double *name;
+typedef struct {
+    isw_ctf_dims dims;
+    long n_params;
+    double *params; /* [n_params] every trained weight, tensors in table order */
+    double *grads;  /* [n_params] matching gradients (accumulated with +=) */
+    struct { ISW_CTF_TENSORS(ISW_CTF_PTR_) } w; /* views into params */
+    struct { ISW_CTF_TENSORS(ISW_CTF_PTR_) } g; /* views into grads */
+} isw_ctf;
+#undef ISW_CTF_PTR_
+
+/* Number of tensors, and the name, element count and offset of tensor i (for checks, output). */
+int isw_ctf_n_tensors(void);
+const char *isw_ctf_tensor_name(int i);
+long isw_ctf_tensor_size(const isw_ctf_dims *dims, int i);
+long isw_ctf_tensor_offset(const isw_ctf_dims *dims, int i);
+
+/* Activations of one batch kept for the backward pass; sized for up to Bmax prompts of up to Lmax
+ * demonstrations. */
+typedef struct {
+    int Bmax, Lmax;
+    double *q;    /* [B, dh]  W_Q h_q */
+    double *u;    /* [B, D]   W_K^T q */
+    double *a;    /* [B, L]   attention weights alpha */
+    double *o;    /* [B, D]   attention output */
+    double *z;    /* [B, m]   MLP pre-activations */
+    double *f;    /* [B]      outputs */
+    double *df;   /* [B]      dloss/df (set by isw_ctf_loss) */
+    double *dz;   /* [B, m] */
+    double *dout; /* [B, D]   dloss/do */
+    double *ds;   /* [B, L]   dloss/dscores */
+    double *du;   /* [B, D] */
+    double *dq;   /* [B, dh] */
+    double *mqk;  /* [d, D]   W_Q[:, :d]^T W_K, for evaluation (isw_ctf_eval_prepare) */
+} isw_ctf_work;
+
+/* Allocates net's arenas for dims (weights zero). Returns ISW_EINTERNAL when out of memory. */
+isw_status isw_ctf_alloc(isw_ctf *net, isw_ctf_dims dims, isw_error *err);
+void isw_ctf_free(isw_ctf *net);
+/* Draws every weight from N(0, init^2) off rng. */
+void isw_ctf_init_weights(isw_ctf *net, isw_rng *rng, double init);
+
+isw_status isw_ctf_work_alloc(isw_ctf_work *w, isw_ctf_dims dims, int Bmax, int Lmax, isw_error *err);
+void isw_ctf_work_free(isw_ctf_work *w);
+
+/* Forward for training: fills w->q, u, a, o, z, f. B <= Bmax, L <= Lmax. */
+void isw_ctf_forward(const isw_ctf *net, isw_ctf_work *w,
+                     const double *h,  /* [B, L, D] demonstration tokens */
+                     const double *xq, /* [B, d] query words */
+                     int B, int L);
+
+/* Evaluation: isw_ctf_eval_prepare computes w->mqk from the current weights (once per evaluation
+ * pass); isw_ctf_forward_eval then fills w->u, a, o, z, f (not q) at 2 d D instead of
+ * 2 d dh + 2 dh D flops per prompt for u. */
+void isw_ctf_eval_prepare(const isw_ctf *net, isw_ctf_work *w);
+void isw_ctf_forward_eval(const isw_ctf *net, isw_ctf_work *w,
+                          const double *h,  /* [B, L, D] */
+                          const double *xq, /* [B, d] */
+                          int B, int L);
+
+/* Logistic loss of outputs f[B] against targets y[B] = +-1: returns the sum over the batch of
+ * log(1 + exp(-y f)), adds the number of sign errors (f y <= 0) to *n_err (if not NULL), and
+ * writes df[b] = scale * dloss_b/df_b (scale = 1/B for a batch mean). */
+double isw_ctf_loss(const double *f /* [B] */, const double *y /* [B] */, int B, double scale,
+                    double *df /* [B] */, long *n_err);
+
+/* Backward of the last isw_ctf_forward on the same h, xq: accumulates (+=) into net->grads the
+ * gradient of sum_b df[b] f_b, with df = w->df. */
+void isw_ctf_backward(isw_ctf *net, isw_ctf_work *w,
+                      const double *h,  /* [B, L, D] */
+                      const double *xq, /* [B, d] */
+                      int B, int L);
+
+/* Adds weight_decay * params to grads; returns the penalty (weight_decay / 2) |params|^2. */
+double isw_ctf_decay(isw_ctf *net, double weight_decay);
+
+/* Reference versions: plain loops, one prompt at a time, scores as (W_K h_l)^T (W_Q h_q) with the
+ * full query token: slow and obvious, for the tests. forward_naive writes f[B] and alpha[B, L];
+ * backward_naive accumulates into grads[n_params] the gradient of sum_b df[b] f_b. They allocate
+ * scratch and return ISW_EINTERNAL when out of memory. */
+isw_status isw_ctf_forward_naive(const isw_ctf *net, const double *h /* [B, L, D] */,
+                                 const double *xq /* [B, d] */, int B, int L,
+                                 double *f /* [B] */, double *alpha /* [B, L] */, isw_error *err);
+isw_status isw_ctf_backward_naive(const isw_ctf *net, const double *h /* [B, L, D] */,
+                                  const double *xq /* [B, d] */, const double *df /* [B] */,
+                                  int B, int L, double *grads /* [n_params] */, isw_error *err);
+
+#endif

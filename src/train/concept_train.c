@@ -1,0 +1,546 @@
+/* Training one concept-model task (SCIENCE.md section A): minibatch SGD with weight decay on the
+ * logistic loss, with every metric of the model at each log point and the final summary.
+ *
+ * Workload: one task = one model of ~10^4..10^5 weights trained for 10^3..10^5 steps of a 64-prompt
+ * batch, with a test set and five OOD sets of a few thousand prompts evaluated at every log point
+ * (every ~20 steps). Evaluation therefore costs as much as training or more, so it uses the cheap
+ * forward (isw_ctf_forward_eval: W_Q^T W_K formed once per pass) in chunks of EVAL_CHUNK prompts.
+ * Everything (data, weights, workspace, token buffers) is allocated once before the first step;
+ * the loop itself never allocates. A training batch is materialized and run through forward and
+ * backward in chunks of at most CHUNK_BYTES of tokens, so the tokens are still in cache when the
+ * backward pass reads them again.
+ *
+ * Order within a step t (0 <= t <= steps): draw batch t, forward, loss, backward, weight decay,
+ * gradient norm; a non-finite loss or gradient stops the task as diverged at step t; if t is a log
+ * point, evaluate and report (all metrics refer to the weights after t updates; grad_norm is the
+ * gradient at those weights on batch t); then, if t < steps, update. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iclsweep/concept_data.h"
+#include "iclsweep/concept_params.h"
+#include "iclsweep/concept_tf.h"
+#include "iclsweep/train.h"
+
+extern const isw_model_info isw_concept_model;
+
+/* ---- the metric tables ------------------------------------------------------------------- */
+
+/* X(name, units, meaning): reported at every log point, and again at the end. */
+#define TRAJ_METRICS(X)                                                                          \
+    X(train_loss, "nats", "mean logistic loss on the training set (fresh-prompt runs: mean over "  \
+                          "the batches since the last log point); no weight-decay term")         \
+    X(train_err, "fraction", "0-1 error on the training set (as train_loss)")                    \
+    X(test_loss, "nats", "mean logistic loss on n_test fresh prompts")                           \
+    X(test_err, "fraction", "0-1 error on n_test fresh prompts")                                 \
+    X(caw, "fraction", "correct attention weight: test attention mass on demos whose polarity "  \
+                       "equals the query's")                                                     \
+    X(caw_sel, "fraction", "attention selectivity: mean over (concept, label map) cells of the "  \
+                           "test set of max(caw, 1 - caw); counts polarity- and label-keyed "   \
+                           "attention alike (0.5 = unselective)")                                \
+    X(attn_concept, "", "max_k b_k^T W_K^T W_Q b_k / |b_k|^2 (word halves)")                     \
+    X(attn_complement, "", "max |u^T W_K^T W_Q v| / (|u| |v|) over word atoms u, v of "           \
+                           "different concepts (each nu_j its own concept)")                     \
+    X(attn_noise, "", "max |g^T W_K^T W_Q g| / |g|^2 over n_probe Gaussian word directions g")   \
+    X(mlp_concept, "", "max over k, r of <w_r, [0; d_k]> / |d_k|")                              \
+    X(mlp_complement, "", "max over r and the other atoms u (a_k, b_k, nu_j words; c_k labels) " \
+                          "of |<w_r, u>| / |u|")                                                 \
+    X(mlp_noise, "", "max over r and n_probe Gaussian token directions g of |<w_r, g>| / |g|")  \
+    X(ood_short_err, "fraction", "0-1 error on prompts of L_short demonstrations")              \
+    X(ood_long_err, "fraction", "0-1 error on prompts of L_long demonstrations")                \
+    X(ood_skew_err, "fraction", "0-1 error with concept 1 at probability ood_skew")             \
+    X(ood_switch_err, "fraction", "0-1 error when concept k's words carry b_(k+1 mod K) "        \
+                                  "(NaN for K = 1)")                                            \
+    X(ood_cross_err, "fraction", "0-1 error on words mixing two concepts (NaN for K = 1)")      \
+    X(grad_norm, "", "Euclidean norm of the minibatch gradient, weight decay included")
+
+/* Final-only metrics, after the trajectory metrics at the last step. */
+#define FINAL_EXTRA(X)                                                                           \
+    X(test_err_decay, "1/step", "exponential decay rate of test_err: minus the least-squares "   \
+                                "slope of log(test_err) vs step over its decaying part")         \
+    X(step_err_below_1pct, "steps", "first logged step with test_err < 0.01 (NaN if never)")
+
+#define METRIC_ROW_(name, units, doc) {#name, units, doc},
+#define METRIC_ENUM_(name, units, doc) M_##name,
+static const isw_metric_def traj_defs[] = {TRAJ_METRICS(METRIC_ROW_)};
+static const isw_metric_def final_defs[] = {TRAJ_METRICS(METRIC_ROW_) FINAL_EXTRA(METRIC_ROW_)};
+enum { TRAJ_METRICS(METRIC_ENUM_) N_TRAJ };
+enum { M_FINAL_BASE_ = N_TRAJ - 1, FINAL_EXTRA(METRIC_ENUM_) };
+#define N_FINAL ((int)(sizeof final_defs / sizeof final_defs[0]))
+
+/* ---- the task's state -------------------------------------------------------------------- */
+
+/* Evaluation sets, in order: the test set, then the OOD sets. */
+enum { SET_TEST, SET_SHORT, SET_LONG, SET_SKEW, SET_SWITCH, SET_CROSS, N_SETS };
+
+/* Random streams of a task: each part draws from its own. */
+enum {
+    STREAM_DICT = 0, /* and STREAM_DICT + 1 for the label atoms */
+    STREAM_TRAIN = 2,
+    STREAM_EVAL = 3, /* + set index */
+    STREAM_INIT = 16,
+    STREAM_BATCH = 17,
+    STREAM_PROBE = 18
+};
+
+#define EVAL_CHUNK 256
+
+typedef struct {
+    isw_concept_cfg c;
+    int d, D, B, Bmax, Lmax;
+    isw_concept_dict dict;
+    isw_concept_set train; /* n_train prompts, or one batch refilled every step */
+    isw_concept_set sets[N_SETS];
+    isw_ctf net;
+    isw_ctf_work work;
+    double *h;      /* [Bmax, Lmax, D] token buffer */
+    double *xq;     /* [Bmax, d] query words */
+    double *y;      /* [Bmax] targets */
+    int *perm;      /* [n_train] epoch order */
+    int perm_pos;   /* next unread position of perm */
+    int *batch_idx; /* [B] prompts of the current batch (NULL for fresh prompts) */
+    double *probes; /* [n_probe, D] Gaussian directions */
+    isw_rng batch_rng;
+    double run_loss, run_err; /* fresh-prompt runs: batch sums since the last log point */
+    long run_n;
+    double *cell_mass; /* [K, 2] test attention mass on same-polarity demos per (concept, tau) */
+    long *cell_n;      /* [K, 2] prompts per cell */
+} run;
+
+static void run_free(run *r) {
+    isw_concept_dict_free(&r->dict);
+    isw_concept_set_free(&r->train);
+    for (int i = 0; i < N_SETS; i++) isw_concept_set_free(&r->sets[i]);
+    isw_ctf_free(&r->net);
+    isw_ctf_work_free(&r->work);
+    free(r->h);
+    free(r->xq);
+    free(r->y);
+    free(r->perm);
+    free(r->batch_idx);
+    free(r->probes);
+    free(r->cell_mass);
+    free(r->cell_n);
+}
+
+static int set_L(const isw_concept_cfg *c, int i) {
+    return (int)(i == SET_SHORT ? c->L_short : i == SET_LONG ? c->L_long : c->L);
+}
+
+static isw_cset_kind set_kind(int i) {
+    return i == SET_SKEW ? ISW_CSET_SKEW
+         : i == SET_SWITCH ? ISW_CSET_SWITCH
+         : i == SET_CROSS ? ISW_CSET_CROSS : ISW_CSET_IID;
+}
+
+static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
+    const isw_concept_cfg *c = &r->c;
+    isw_status st = isw_concept_dict_make(&r->dict, c, seed, STREAM_DICT, err);
+    if (st) return st;
+    int n_train = c->n_train > 0 ? (int)c->n_train : r->B;
+    if (isw_concept_set_alloc(&r->train, n_train, (int)c->L, r->d, err)) return ISW_EINTERNAL;
+    isw_rng rng;
+    if (c->n_train > 0) {
+        isw_rng_init(&rng, seed, STREAM_TRAIN);
+        isw_concept_fill(&r->train, n_train, ISW_CSET_IID, &r->dict, c, &rng);
+    }
+    for (int i = 0; i < N_SETS; i++) {
+        if (isw_concept_set_alloc(&r->sets[i], (int)c->n_test, set_L(c, i), r->d, err))
+            return ISW_EINTERNAL;
+        isw_rng_init(&rng, seed, STREAM_EVAL + (uint32_t)i);
+        isw_concept_fill(&r->sets[i], (int)c->n_test, set_kind(i), &r->dict, c, &rng);
+    }
+    return ISW_OK;
+}
+
+static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, isw_error *err) {
+    memset(r, 0, sizeof *r);
+    r->c = *cfg;
+    const isw_concept_cfg *c = &r->c;
+    r->d = (int)c->d;
+    r->D = 2 * r->d;
+    r->B = (int)c->batch;
+    r->Bmax = r->B > EVAL_CHUNK ? r->B : EVAL_CHUNK;
+    r->Lmax = (int)c->L;
+    if (c->L_short > r->Lmax) r->Lmax = (int)c->L_short;
+    if (c->L_long > r->Lmax) r->Lmax = (int)c->L_long;
+    isw_ctf_dims dims = {r->d, r->D, c->d_h ? (int)c->d_h : r->D, (int)c->width};
+    isw_status st = make_data(r, seed, err);
+    if (st) return st;
+    if (isw_ctf_alloc(&r->net, dims, err)) return ISW_EINTERNAL;
+    if (isw_ctf_work_alloc(&r->work, dims, r->Bmax, r->Lmax, err)) return ISW_EINTERNAL;
+    r->h = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->Lmax * r->D, err);
+    r->xq = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->d, err);
+    r->y = isw_malloc(sizeof(double) * (size_t)r->Bmax, err);
+    r->probes = isw_malloc(sizeof(double) * (size_t)c->n_probe * r->D, err);
+    r->cell_mass = isw_calloc(2 * (size_t)c->K, sizeof(double), err);
+    r->cell_n = isw_calloc(2 * (size_t)c->K, sizeof(long), err);
+    if (!r->h || !r->xq || !r->y || !r->probes || !r->cell_mass || !r->cell_n) return ISW_EINTERNAL;
+    if (c->n_train > 0) {
+        r->perm = isw_malloc(sizeof(int) * (size_t)c->n_train, err);
+        r->batch_idx = isw_malloc(sizeof(int) * (size_t)r->B, err);
+        if (!r->perm || !r->batch_idx) return ISW_EINTERNAL;
+        for (int i = 0; i < (int)c->n_train; i++) r->perm[i] = i;
+        r->perm_pos = (int)c->n_train; /* shuffle before the first batch */
+    }
+    isw_rng rng;
+    isw_rng_init(&rng, seed, STREAM_INIT);
+    isw_ctf_init_weights(&r->net, &rng, c->init);
+    isw_rng_init(&rng, seed, STREAM_PROBE);
+    isw_rng_normal_fill(&rng, r->probes, (long)c->n_probe * r->D, 1.0);
+    isw_rng_init(&r->batch_rng, seed, STREAM_BATCH);
+    return ISW_OK;
+}
+
+/* ---- one step ---------------------------------------------------------------------------- */
+
+/* Picks the next batch: the next B prompts of a shuffled epoch into r->batch_idx (reshuffled
+ * when fewer than B remain), or B fresh prompts into r->train. */
+static void next_batch(run *r) {
+    int n = (int)r->c.n_train;
+    if (n == 0) {
+        isw_concept_fill(&r->train, r->B, ISW_CSET_IID, &r->dict, &r->c, &r->batch_rng);
+        return;
+    }
+    if (r->perm_pos + r->B > n) {
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)isw_rng_below(&r->batch_rng, (uint64_t)i + 1);
+            int t = r->perm[i];
+            r->perm[i] = r->perm[j];
+            r->perm[j] = t;
+        }
+        r->perm_pos = 0;
+    }
+    memcpy(r->batch_idx, r->perm + r->perm_pos, sizeof(int) * (size_t)r->B);
+    r->perm_pos += r->B;
+}
+
+/* Prompts per chunk of a batch: the chunk's token matrices stay within CHUNK_BYTES, so that they
+ * are still in cache when the backward pass reads them again (at L = 64 this is 1.3x faster than
+ * one pass over the whole batch; at L = 16 1.05x). */
+#define CHUNK_BYTES (512 * 1024)
+static int chunk_prompts(const run *r) {
+    size_t per = sizeof(double) * (size_t)r->c.L * (size_t)r->D;
+    int n = (int)(CHUNK_BYTES / per);
+    return n < 1 ? 1 : n > r->B ? r->B : n;
+}
+
+/* Gradient of the mean loss plus decay on the current batch into net.grads, chunk by chunk;
+ * returns the batch's mean data loss, adds its errors to *n_err. */
+static double batch_gradient(run *r, long *n_err) {
+    isw_ctf *net = &r->net;
+    int L = (int)r->c.L, chunk = chunk_prompts(r);
+    double loss = 0.0;
+    memset(net->grads, 0, sizeof(double) * (size_t)net->n_params);
+    for (int first = 0; first < r->B; first += chunk) {
+        int B = r->B - first < chunk ? r->B - first : chunk;
+        const int *idx = r->batch_idx ? r->batch_idx + first : NULL;
+        isw_concept_tokens(&r->train, &r->dict, idx, first, B, r->h, r->xq, r->y);
+        isw_ctf_forward(net, &r->work, r->h, r->xq, B, L);
+        loss += isw_ctf_loss(r->work.f, r->y, B, 1.0 / r->B, r->work.df, n_err);
+        isw_ctf_backward(net, &r->work, r->h, r->xq, B, L);
+    }
+    isw_ctf_decay(net, r->c.weight_decay);
+    return loss / r->B;
+}
+
+static double grad_norm(const isw_ctf *net) {
+    double s = 0.0;
+    for (long i = 0; i < net->n_params; i++) s += net->grads[i] * net->grads[i];
+    return sqrt(s);
+}
+
+static void sgd_update(isw_ctf *net, double lr) {
+    for (long i = 0; i < net->n_params; i++) net->params[i] -= lr * net->grads[i];
+}
+
+/* ---- evaluation -------------------------------------------------------------------------- */
+
+typedef struct {
+    double loss, err, caw, caw_sel;
+} set_eval;
+
+/* Attention mass of prompt i on demos with the query's polarity. */
+static double prompt_caw(const isw_concept_set *set, int i, const double *alpha /* [L] */) {
+    const signed char *s = set->s + (size_t)i * (set->L + 1);
+    double mass = 0.0;
+    for (int l = 0; l < set->L; l++)
+        if (s[l] == s[set->L]) mass += alpha[l];
+    return mass;
+}
+
+/* Mean over the non-empty (concept, tau) cells of max(caw, 1 - caw); resets the cells. A model may
+ * key its attention on word polarity (caw -> 1) or on demo labels against the query word (caw -> 1
+ * for one label map and 0 for the other): both read the context, and per-cell selectivity sees
+ * both. */
+static double cell_selectivity(run *r) {
+    double sum = 0.0;
+    int cells = 0;
+    for (int i = 0; i < 2 * (int)r->c.K; i++) {
+        if (r->cell_n[i] == 0) continue;
+        double m = r->cell_mass[i] / (double)r->cell_n[i];
+        sum += m > 1.0 - m ? m : 1.0 - m;
+        cells++;
+        r->cell_mass[i] = 0.0;
+        r->cell_n[i] = 0;
+    }
+    return cells ? sum / cells : NAN;
+}
+
+/* Loss, 0-1 error, caw and caw_sel of the current weights on prompts [0, n) of set (w->mqk
+ * prepared). */
+static set_eval eval_set(run *r, const isw_concept_set *set, int n) {
+    set_eval ev = {0, 0, 0, 0};
+    long errs = 0;
+    for (int first = 0; first < n; first += EVAL_CHUNK) {
+        int B = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
+        isw_concept_tokens(set, &r->dict, NULL, first, B, r->h, r->xq, r->y);
+        isw_ctf_forward_eval(&r->net, &r->work, r->h, r->xq, B, set->L);
+        ev.loss += isw_ctf_loss(r->work.f, r->y, B, 1.0, NULL, &errs);
+        for (int b = 0; b < B; b++) {
+            int i = first + b;
+            double m = prompt_caw(set, i, r->work.a + (size_t)b * set->L);
+            const signed char *yq = set->y + (size_t)i * (set->L + 1) + set->L;
+            const signed char *sq = set->s + (size_t)i * (set->L + 1) + set->L;
+            int cell = 2 * set->k1[i] + (*yq == *sq); /* tau = y s_q */
+            ev.caw += m;
+            r->cell_mass[cell] += m;
+            r->cell_n[cell]++;
+        }
+    }
+    ev.caw_sel = cell_selectivity(r);
+    ev.loss /= n;
+    ev.err = (double)errs / n;
+    ev.caw /= n;
+    return ev;
+}
+
+static double dot(const double *a, const double *b, int n) {
+    double s = 0.0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* v^T (W_Q^T W_K)[:d, :d] u = (W_K u)^T (W_Q v) for words u (demo side) and v (query side). */
+static double attn_form(const run *r, const double *u /* [d] */, const double *v /* [d] */) {
+    double s = 0.0;
+    for (int i = 0; i < r->d; i++) s += v[i] * dot(r->work.mqk + (size_t)i * r->D, u, r->d);
+    return s;
+}
+
+/* Concept of word atom i (rows of dict.words): a_k, b_k -> k; nu_j -> K + j. */
+static int atom_concept(const isw_concept_dict *dict, int i) {
+    return i < 2 * dict->K ? i % dict->K : i;
+}
+
+static void attention_metrics(run *r, double *v) {
+    const isw_concept_dict *dict = &r->dict;
+    int d = r->d, n_atoms = 2 * dict->K + dict->K_irr;
+    double conc = -INFINITY, comp = 0.0, noise = 0.0;
+    for (int k = 0; k < dict->K; k++) {
+        const double *b = ISW_DICT_B(dict, k);
+        double nb = dot(b, b, d);
+        if (nb > 0) conc = fmax(conc, attn_form(r, b, b) / nb);
+    }
+    for (int i = 0; i < n_atoms; i++)
+        for (int j = 0; j < n_atoms; j++) {
+            if (atom_concept(dict, i) == atom_concept(dict, j)) continue;
+            const double *u = dict->words + (size_t)i * d, *w = dict->words + (size_t)j * d;
+            double nn = sqrt(dot(u, u, d) * dot(w, w, d));
+            if (nn > 0) comp = fmax(comp, fabs(attn_form(r, u, w)) / nn);
+        }
+    for (int p = 0; p < (int)r->c.n_probe; p++) {
+        const double *g = r->probes + (size_t)p * r->D;
+        noise = fmax(noise, fabs(attn_form(r, g, g)) / dot(g, g, d));
+    }
+    v[M_attn_concept] = conc;
+    v[M_attn_complement] = comp;
+    v[M_attn_noise] = noise;
+}
+
+/* max over r of |<w_r, u>| / |u| (signed max when sign is nonzero) for u at offset off of D. */
+static double mlp_align(const run *r, const double *u, int off, int len, int use_abs) {
+    const double *wo = r->net.w.wo;
+    double nu = sqrt(dot(u, u, len)), best = -INFINITY;
+    if (nu == 0) return NAN;
+    for (int k = 0; k < r->net.dims.m; k++) {
+        double a = dot(wo + (size_t)k * r->D + off, u, len) / nu;
+        best = fmax(best, use_abs ? fabs(a) : a);
+    }
+    return best;
+}
+
+static void mlp_metrics(run *r, double *v) {
+    const isw_concept_dict *dict = &r->dict;
+    int d = r->d;
+    double conc = -INFINITY, comp = 0.0, noise = 0.0;
+    for (int k = 0; k < dict->K; k++) {
+        conc = fmax(conc, mlp_align(r, ISW_DICT_D(dict, k), d, d, 0));
+        comp = fmax(comp, mlp_align(r, ISW_DICT_C(dict, k), d, d, 1));
+    }
+    for (int i = 0; i < 2 * dict->K + dict->K_irr; i++)
+        comp = fmax(comp, mlp_align(r, dict->words + (size_t)i * d, 0, d, 1));
+    for (int p = 0; p < (int)r->c.n_probe; p++)
+        noise = fmax(noise, mlp_align(r, r->probes + (size_t)p * r->D, 0, r->D, 1));
+    v[M_mlp_concept] = conc;
+    v[M_mlp_complement] = comp;
+    v[M_mlp_noise] = noise;
+}
+
+/* Every trajectory metric of the current weights into v[N_TRAJ]; gnorm from the current batch. */
+static void evaluate(run *r, double gnorm, double *v) {
+    isw_ctf_eval_prepare(&r->net, &r->work);
+    if (r->c.n_train > 0) {
+        set_eval tr = eval_set(r, &r->train, r->train.n);
+        v[M_train_loss] = tr.loss;
+        v[M_train_err] = tr.err;
+    } else {
+        v[M_train_loss] = r->run_n ? r->run_loss / r->run_n : NAN;
+        v[M_train_err] = r->run_n ? r->run_err / r->run_n : NAN;
+        r->run_loss = r->run_err = 0;
+        r->run_n = 0;
+    }
+    set_eval te = eval_set(r, &r->sets[SET_TEST], r->sets[SET_TEST].n);
+    v[M_test_loss] = te.loss;
+    v[M_test_err] = te.err;
+    v[M_caw] = te.caw;
+    v[M_caw_sel] = te.caw_sel;
+    const int ood_metric[N_SETS] = {-1, M_ood_short_err, M_ood_long_err, M_ood_skew_err,
+                                    M_ood_switch_err, M_ood_cross_err};
+    for (int i = SET_SHORT; i < N_SETS; i++) {
+        int needs_two = i == SET_SWITCH || i == SET_CROSS;
+        v[ood_metric[i]] = needs_two && r->c.K < 2 ? NAN : eval_set(r, &r->sets[i], r->sets[i].n).err;
+    }
+    attention_metrics(r, v);
+    mlp_metrics(r, v);
+    v[M_grad_norm] = gnorm;
+}
+
+/* ---- final summary ----------------------------------------------------------------------- */
+
+/* Decay rate of err[n] at steps[n]: the decaying part runs from the first point at or below
+ * 0.8 err[0] to the last point before err first reaches the floor (2 / n_test, where log error is
+ * mostly counting noise); minus the least-squares slope of log err over it. NaN with < 3 points. */
+static double decay_rate(const double *err, const double *steps, int n, double floor) {
+    int lo = -1, hi = -1;
+    for (int i = 0; i < n; i++) {
+        if (lo < 0 && err[i] <= 0.8 * err[0] && err[i] > floor) lo = i;
+        if (lo >= 0) {
+            if (err[i] <= floor) break;
+            hi = i;
+        }
+    }
+    if (lo < 0 || hi - lo + 1 < 3) return NAN;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, k = hi - lo + 1;
+    for (int i = lo; i <= hi; i++) {
+        double x = steps[i], y = log(err[i]);
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    double den = k * sxx - sx * sx;
+    return den > 0 ? -(k * sxy - sx * sy) / den : NAN;
+}
+
+static void fill_nan(double *v, int n) {
+    for (int i = 0; i < n; i++) v[i] = NAN;
+}
+
+/* ---- the loop ---------------------------------------------------------------------------- */
+
+static int is_log_step(int64_t t, int64_t steps, int64_t every) { return t % every == 0 || t == steps; }
+
+static void diverged(isw_train_result *res, int64_t t, const char *what, double val) {
+    res->status = ISW_TRAIN_DIVERGED;
+    res->step = t;
+    snprintf(res->reason, sizeof res->reason, "%s is %s at step %lld", what, isnan(val) ? "NaN" : "Inf",
+             (long long)t);
+}
+
+typedef struct {
+    double *err, *step; /* [n_log] test_err and step of each log point so far */
+    int n;
+} history;
+
+/* Runs the steps; fills v (the last log point's metrics) and h. */
+static void train_loop(run *r, const isw_log_sink *sink, double *v, history *hist,
+                       isw_train_result *res) {
+    const isw_concept_cfg *c = &r->c;
+    for (int64_t t = 0; t <= c->steps; t++) {
+        next_batch(r);
+        long errs = 0;
+        double loss = batch_gradient(r, &errs);
+        double gn = grad_norm(&r->net);
+        res->step = t;
+        if (!isfinite(loss) || !isfinite(gn)) {
+            diverged(res, t, isfinite(loss) ? "grad_norm" : "train_loss", isfinite(loss) ? gn : loss);
+            return;
+        }
+        r->run_loss += loss;
+        r->run_err += (double)errs / r->B;
+        r->run_n++;
+        if (is_log_step(t, c->steps, c->log_every)) {
+            evaluate(r, gn, v);
+            if (!isfinite(v[M_test_loss])) {
+                diverged(res, t, "test_loss", v[M_test_loss]);
+                return;
+            }
+            hist->err[hist->n] = v[M_test_err];
+            hist->step[hist->n] = (double)t;
+            if (sink && sink->on_log && sink->on_log(sink->ctx, hist->n, t, v)) {
+                res->status = ISW_TRAIN_STOPPED;
+                return;
+            }
+            hist->n++;
+        }
+        if (t < c->steps) sgd_update(&r->net, c->lr);
+    }
+    res->status = ISW_TRAIN_DONE;
+}
+
+static isw_status concept_train(const void *vcfg, uint64_t seed, const isw_log_sink *sink,
+                                double *final, isw_train_result *res, isw_error *err) {
+    const isw_concept_cfg *cfg = vcfg;
+    memset(res, 0, sizeof *res);
+    fill_nan(final, N_FINAL);
+    int blame = 0;
+    char why[256];
+    if (isw_concept_model.check(cfg, &blame, why, sizeof why))
+        return isw_fail(err, ISW_EINPUT, "concept: %s", why);
+    run r;
+    double v[N_TRAJ];
+    int64_t n_log = isw_log_points(cfg->steps, cfg->log_every);
+    history hist = {isw_malloc(sizeof(double) * (size_t)n_log, err),
+                    isw_malloc(sizeof(double) * (size_t)n_log, err), 0};
+    isw_status st = hist.err && hist.step ? run_setup(&r, cfg, seed, err) : ISW_EINTERNAL;
+    if (st == ISW_OK) {
+        fill_nan(v, N_TRAJ);
+        train_loop(&r, sink, v, &hist, res);
+        if (res->status == ISW_TRAIN_DONE) {
+            memcpy(final, v, sizeof v);
+            final[M_test_err_decay] =
+                decay_rate(hist.err, hist.step, hist.n, 2.0 / (double)cfg->n_test);
+            for (int i = 0; i < hist.n; i++)
+                if (hist.err[i] < 0.01) {
+                    final[M_step_err_below_1pct] = hist.step[i];
+                    break;
+                }
+        }
+    }
+    if (hist.err && hist.step) run_free(&r);
+    free(hist.err);
+    free(hist.step);
+    return st;
+}
+
+const isw_trainer isw_concept_trainer = {
+    .model = &isw_concept_model,
+    .traj = traj_defs,
+    .n_traj = N_TRAJ,
+    .final = final_defs,
+    .n_final = N_FINAL,
+    .train = concept_train,
+};
