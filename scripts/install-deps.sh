@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config git
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libopenblas-dev liblapacke-dev libyaml-dev
-          python3 python3-numpy python3-h5py)
+          python3 python3-numpy python3-h5py python3-pandas)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "cli.h"
 #include "iclsweep/version.h"
 
@@ -41,6 +43,9 @@ static void print_version(void) {
 int main(int argc, char **argv) {
     isw_error err;
     isw_error_clear(&err);
+    /* One model per process, small matrices: BLAS threads only fight the other ranks. A user who
+     * wants them sets OPENBLAS_NUM_THREADS explicitly. */
+    if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
     if (argc < 2) {
         fputs(usage, stderr);
         return ISW_EINPUT;

@@ -515,7 +515,11 @@ isw_status isw_store_create(const char *path, const isw_sweep *sw, const isw_tra
      * waiting inside HDF5. */
     int bad = rc != ISW_OK, any_bad = 0;
     MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm);
-    if (!any_bad && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) rc = h5fail(err, path, "flush", "the new file");
+    /* Marked complete only once every rank has filled its rows: a job killed during creation
+     * leaves a file that --resume refuses instead of trusting half-written columns. */
+    if (!any_bad && !put_int_attr(st->file, "layout_complete", 1))
+        rc = h5fail(err, path, "attribute write", "layout_complete");
+    if (!any_bad && !rc && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0) rc = h5fail(err, path, "flush", "the new file");
     if (any_bad && !rc) rc = isw_fail(err, ISW_EINTERNAL, "%s: another rank failed while creating the file", path);
     if (rc) {
         free_store(st);
@@ -776,16 +780,19 @@ isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_err
         if (H5Aread(a, H5T_NATIVE_INT64, &T) < 0) T = -1;
         H5Aclose(a);
     }
-    H5Fclose(f);
     char diff[256];
     first_line_difference(text, sw->text, diff, sizeof diff);
-    if (!model || strcmp(model, sw->model->name) != 0)
+    if (H5Aexists(f, "layout_complete") <= 0)
+        rc = isw_fail(err, ISW_EINPUT, "%s: its creation never finished (the job was killed while "
+                      "creating it); start over with --force", path);
+    else if (!model || strcmp(model, sw->model->name) != 0)
         rc = isw_fail(err, ISW_EINPUT, "%s was made for model %s, this sweep is model %s; refusing to "
                       "resume (first difference at %s)", path, model ? model : "?", sw->model->name, diff);
     else if (T != sw->n_tasks)
         rc = isw_fail(err, ISW_EINPUT, "%s was made by a different sweep: it has %lld tasks, this sweep "
                       "%lld; first difference at %s. Resume with the original sweep file, or write to "
                       "a new file", path, (long long)T, (long long)sw->n_tasks, diff);
+    H5Fclose(f);
     free(model);
     free(text);
     return rc;

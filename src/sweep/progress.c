@@ -52,7 +52,8 @@ void isw_progress_finish(isw_progress *p, const char *what) {
     if (p->quiet) return;
     double now = isw_now();
     if (p->tty) print_line(p, now, "\033[K\n");
-    fprintf(stderr, "%s: %lld tasks finished in %.1f s (%lld failed, %lld diverged)%s\n", what,
-            (long long)p->finished, now - p->start, (long long)p->failed, (long long)p->diverged,
-            p->already ? "; the rest were done before" : "");
+    fprintf(stderr, "%s: %lld tasks finished in %.3f s (%lld failed, %lld diverged)", what,
+            (long long)p->finished, now - p->start, (long long)p->failed, (long long)p->diverged);
+    if (p->already) fprintf(stderr, "; %lld were done before this run", (long long)p->already);
+    fputc('\n', stderr);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -391,7 +392,12 @@ static isw_status open_store(runner *r, const isw_run_opts *o, isw_error *err) {
         if (st) MPI_Bcast(err, sizeof *err, MPI_BYTE, 0, r->comm);
         return st;
     }
-    return isw_store_create(o->out_path, &r->sw, r->tr, r->comm, &r->store, err);
+    double t0 = isw_now();
+    st = isw_store_create(o->out_path, &r->sw, r->tr, r->comm, &r->store, err);
+    if (!st && r->rank == 0 && !o->quiet)
+        fprintf(stderr, "iclsweep: created %s (%lld tasks x %lld log points) in %.2f s\n", o->out_path,
+                (long long)r->sw.n_tasks, (long long)isw_store_log_points(r->store), isw_now() - t0);
+    return st;
 }
 
 static isw_status alloc_buffers(runner *r, isw_error *err) {
@@ -401,6 +407,25 @@ static isw_status alloc_buffers(runner *r, isw_error *err) {
     r->traj = isw_malloc((size_t)r->tr->n_traj * (size_t)r->S * sizeof *r->traj, err);
     r->final = isw_malloc(((size_t)r->tr->n_final + 1) * sizeof *r->final, err);
     return r->vals && r->cfg && r->traj && r->final ? ISW_OK : ISW_EINTERNAL;
+}
+
+/* CPU seconds this process has used (user + system). */
+static double cpu_seconds(void) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
+/* What rank 0 cost while dispatching (a master must not burn a core while it waits), from
+ * cpu0 = cpu_seconds() at the start of dispatch, and its peak memory. */
+static void report_master_usage(const isw_progress *pg, double cpu0, int is_master) {
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return;
+    double cpu = cpu_seconds() - cpu0, wall = isw_now() - pg->start;
+    fprintf(stderr, "iclsweep: rank 0 (%s): %.3f s CPU over %.2f s of dispatch (%.1f%% of a core), "
+            "peak memory %.1f MB\n", is_master ? "master" : "trainer", cpu, wall,
+            wall > 0 ? 100.0 * cpu / wall : 0.0, (double)ru.ru_maxrss / 1024.0);
 }
 
 /* Rank 0's part: read states, order the work, run it (alone or as master), count the outcome. */
@@ -420,6 +445,7 @@ static isw_status lead(runner *r, const isw_run_opts *o, isw_error *err) {
     int64_t already = 0;
     for (int64_t t = 0; !st && t < T; t++) already += status[t] == ISW_TASK_DONE;
     isw_progress_start(&pg, o->quiet, n, already);
+    double cpu0 = cpu_seconds();
     if (!st && !o->quiet)
         fprintf(stderr, "iclsweep: %s: %lld tasks, %lld to run (%lld already done), %d rank%s%s\n",
                 r->sw.name, (long long)T, (long long)n, (long long)already, r->size, r->size > 1 ? "s" : "",
@@ -430,6 +456,7 @@ static isw_status lead(runner *r, const isw_run_opts *o, isw_error *err) {
         int64_t counts[ISW_TASK_N_STATES] = {0};
         for (int64_t t = 0; t < T; t++) counts[status[t] < ISW_TASK_N_STATES ? status[t] : 0]++;
         isw_progress_finish(&pg, r->sw.name);
+        if (!o->quiet) report_master_usage(&pg, cpu0, r->size > 1);
         int64_t left = counts[ISW_TASK_PENDING] + counts[ISW_TASK_RUNNING];
         if (left > 0 && isw_stop_requested())
             st = isw_fail(err, ISW_ESTOPPED, "stopped by a signal: %lld of %lld tasks left; continue with "

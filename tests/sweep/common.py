@@ -1,0 +1,134 @@
+"""Shared helpers for the sweep tests (MPI runs of the iclsweep program, read back with h5py).
+
+Each test script is run by ctest with /usr/bin/python3 (Debian's h5py and numpy); the program
+comes from $ICLSWEEP_BIN. Checks are counted and the script ends with "N passed, N failed" and a
+nonzero exit status on any failure.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+BIN = os.environ.get("ICLSWEEP_BIN", "build/iclsweep")
+SRC = os.environ.get("ICLSWEEP_SRC", ".")
+ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
+           OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
+
+_passed = 0
+_failed = 0
+
+
+def check(cond, what):
+    global _passed, _failed
+    if cond:
+        _passed += 1
+    else:
+        _failed += 1
+        print(f"FAILED: {what}", file=sys.stderr, flush=True)
+    return cond
+
+
+def report(name):
+    print(f"{name}: {_passed} passed, {_failed} failed")
+    sys.exit(1 if _failed else 0)
+
+
+class Workdir:
+    """A temporary folder removed at the end (kept if KEEP=1 for debugging)."""
+
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="iclsweep_test_")
+        return self
+
+    def file(self, name, text=None):
+        p = os.path.join(self.path, name)
+        if text is not None:
+            with open(p, "w") as f:
+                f.write(text)
+        return p
+
+    def __exit__(self, *exc):
+        if os.environ.get("KEEP") != "1":
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def command(np_, *args):
+    """The command line of `iclsweep ARGS` on np_ ranks (np_ == 1: no launcher at all)."""
+    if np_ == 1:
+        return [BIN, *args]
+    return ["mpirun", "-np", str(np_), "--oversubscribe", BIN, *args]
+
+
+def run(np_, *args, timeout=300):
+    """Runs to the end; returns (exit code, output)."""
+    p = subprocess.run(command(np_, *args), env=ENV, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    return p.returncode, p.stdout
+
+
+def start(np_, *args):
+    """Starts in its own process group (so a test can signal or kill the whole job)."""
+    return subprocess.Popen(command(np_, *args), env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def states(path):
+    """/tasks/status as an array of ints, or None while the file cannot be read."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            return f["tasks/status"][:].astype(int)
+    except Exception:
+        return None
+
+
+def wait_for_done(path, n, proc, limit=120):
+    """Waits until at least n tasks are done (2 in /tasks/status) or proc ends."""
+    t0 = time.time()
+    while time.time() - t0 < limit and proc.poll() is None:
+        s = states(path)
+        if s is not None and (s == 2).sum() >= n:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def wait_gone(pattern, limit=30):
+    """Waits until no process has `pattern` in its command line (orphaned ranks included)."""
+    t0 = time.time()
+    while time.time() - t0 < limit:
+        if subprocess.run(["pgrep", "-f", pattern], stdout=subprocess.DEVNULL).returncode != 0:
+            return True
+        time.sleep(0.1)
+    subprocess.run(["pkill", "-9", "-f", pattern])
+    return False
+
+
+def bits(a):
+    """A float array as its bytes, so NaN == NaN and -0 != 0: bit-identical comparison."""
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint8) if a.dtype.kind == "f" else a
+
+
+def same_results(a, b):
+    """Names of /traj, /final and /tasks datasets whose contents differ bit for bit between files
+    a and b (per-run bookkeeping such as wall_s, rank and attempts excluded)."""
+    skip = {"tasks/wall_s", "tasks/rank", "tasks/attempts"}
+    diffs = []
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        for group in ("traj", "final", "tasks"):
+            names = sorted(set(fa[group]) | set(fb[group]))
+            for name in names:
+                key = f"{group}/{name}"
+                if key in skip:
+                    continue
+                if name not in fa[group] or name not in fb[group]:
+                    diffs.append(key + " (missing)")
+                elif not np.array_equal(bits(fa[key][()]), bits(fb[key][()])):
+                    diffs.append(key)
+    return diffs

@@ -1,0 +1,26 @@
+"""Sweep files used by the sweep tests: small concept-model grids that run in seconds."""
+
+# 8 tiny tasks (~10 ms each): rank-count and refusal tests.
+TINY = """\
+model: concept
+seed: 7
+replicates: 2
+fixed: {d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 128, L_long: 16,
+        batch: 32, steps: 60, log_every: 10}
+grid:
+  noise: [0.01, 0.1]
+  lr: [1, 5]
+"""
+
+# 24 tasks of a few hundred ms, with differing schedules: long enough to interrupt mid-sweep.
+LONGER = """\
+model: concept
+seed: 11
+replicates: 3
+fixed: {d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 128, L_long: 16,
+        batch: 32, log_every: 50}
+grid:
+  noise: [0.01, 0.1]
+  lr: [1, 5]
+  steps: [1000, 1500]
+"""

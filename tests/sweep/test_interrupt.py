@@ -1,0 +1,82 @@
+"""Interrupted sweeps: kill -9 of the launcher and its ranks mid-sweep, then --resume; SIGUSR1 mid-sweep (exit 3
+promptly), then --resume. Either way the final file equals an uninterrupted run's, every task is
+done exactly once, and h5dump reads it.
+Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/sweep/test_interrupt.py"""
+import os
+import signal
+import subprocess
+import time
+
+import h5py
+import numpy as np
+
+from common import (Workdir, check, report, run, same_results, start, states, wait_for_done,
+                    wait_gone)
+from sweeps import LONGER
+
+
+def finish_and_compare(w, sweep, out, reference, np_, label):
+    rc, log = run(np_, "run", sweep, "-o", out, "--resume", "--quiet")
+    check(rc == 0, f"{label}: resume exit {rc}: {log}")
+    diffs = same_results(reference, out)
+    check(not diffs, f"{label}: resumed file differs from the uninterrupted one in {diffs}")
+    with h5py.File(out, "r") as f:
+        check((f["tasks/status"][:] == 2).all(), f"{label}: every task done after resume")
+        attempts = f["tasks/attempts"][:]
+        check(attempts.min() >= 1 and attempts.max() <= 2, f"{label}: attempts {attempts}")
+    dump = subprocess.run(["h5dump", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    check(dump.returncode == 0, f"{label}: h5dump reads the resumed file: {dump.stderr[:300]}")
+
+
+def kill_launcher(w, sweep, reference, np_):
+    out = w.file(f"killed_np{np_}.h5")
+    p = start(np_, "run", sweep, "-o", out, "--quiet")
+    check(wait_for_done(out, 4, p), f"kill np={np_}: some tasks done before the kill")
+    # kill -9 of the launcher and its ranks at once, as a node failure or Slurm's final SIGKILL
+    # does (ranks orphaned by a lone launcher kill finish their work and exit cleanly).
+    # Open MPI puts each rank in a process group of its own, so kill them by their command line.
+    os.killpg(p.pid, signal.SIGKILL)
+    subprocess.run(["pkill", "-9", "-f", out])
+    p.wait()
+    check(wait_gone(out), f"kill np={np_}: orphaned ranks went away")
+    s = states(out)
+    check(s is not None and (s == 2).sum() < len(s), f"kill np={np_}: killed with work left: {s}")
+    finish_and_compare(w, sweep, out, reference, np_, f"kill np={np_}")
+
+
+def stop_with_signal(w, sweep, reference, np_, sig):
+    out = w.file(f"signalled_np{np_}.h5")
+    p = start(np_, "run", sweep, "-o", out)
+    check(wait_for_done(out, 3, p), f"signal np={np_}: some tasks done before the signal")
+    t0 = time.time()
+    os.kill(p.pid, sig)
+    try:
+        log, _ = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        log, _ = p.communicate()
+    elapsed = time.time() - t0
+    check(p.returncode == 3, f"signal np={np_}: exit {p.returncode}, want 3: {log}")
+    check(elapsed < 10, f"signal np={np_}: took {elapsed:.1f} s to stop")
+    check("--resume" in log, f"signal np={np_}: says how to continue: {log}")
+    s = states(out)
+    check(s is not None and not (s == 1).any(), f"signal np={np_}: no task left running: {s}")
+    check(s is not None and (s == 0).any(), f"signal np={np_}: stopped with work pending: {s}")
+    wait_gone(out)
+    finish_and_compare(w, sweep, out, reference, np_, f"signal np={np_}")
+
+
+def main():
+    with Workdir() as w:
+        sweep = w.file("longer.yaml", LONGER)
+        reference = w.file("reference.h5")
+        rc, log = run(2, "run", sweep, "-o", reference, "--quiet")
+        check(rc == 0, f"reference run: {log}")
+        kill_launcher(w, sweep, reference, 3)
+        kill_launcher(w, sweep, reference, 1)
+        stop_with_signal(w, sweep, reference, 3, signal.SIGUSR1)
+        stop_with_signal(w, sweep, reference, 1, signal.SIGTERM)
+    report("test_interrupt")
+
+
+main()
