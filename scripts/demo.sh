@@ -20,5 +20,9 @@ cat <<'MSG'
 Results: out/demo.h5 (one row per task in /tasks, /traj and /final). Look at it with
   build/iclsweep status out/demo.h5
   h5ls -r out/demo.h5
-  /usr/bin/python3 -c "import h5py; f = h5py.File('out/demo.h5'); print(f['tasks/noise'][:], f['final/test_err'][:])"
+and the phase diagram (mean final test error, K by noise) with
 MSG
+plot="import h5py, pandas as pd; f = h5py.File('out/demo.h5'); print(pd.DataFrame({k: f['tasks'][k][:] for k in ('K', 'noise')} | {'test_err': f['final/test_err'][:]}).groupby(['K', 'noise']).test_err.mean().unstack())"
+echo "  /usr/bin/python3 -c \"$plot\""
+echo
+/usr/bin/python3 -c "$plot"
