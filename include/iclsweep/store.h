@@ -55,12 +55,16 @@ isw_status isw_store_open(const char *path, const isw_sweep *sw, const isw_train
 isw_status isw_store_read_sweep_text(const char *path, char **text, isw_error *err);
 
 /* Serial, before opening for resume: refuses (ISW_EINPUT) a file that is not an iclsweep result,
- * or that was made for another model or another number of tasks, naming the first differing
- * line of the sweep text. */
-isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_error *err);
+ * whose creation never finished, or that was made for another model, number of tasks or sweep
+ * seed, naming the first differing line of the sweep text. On success, *stored_text (if not
+ * NULL) receives the file's sweep text (malloc'd). */
+isw_status isw_store_check_header(const char *path, const isw_sweep *sw, char **stored_text,
+                                  isw_error *err);
 
-/* Refuses (ISW_EINPUT) a store whose tasks are not the tasks of sw, naming the first difference. */
-isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, isw_error *err);
+/* Refuses (ISW_EINPUT) a store whose tasks are not the tasks of sw (compares identities row by
+ * row), naming the first differing line between stored_text and sw's text. */
+isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, const char *stored_text,
+                                isw_error *err);
 
 /* Reads /tasks/status and /tasks/attempts into status[T] and attempts[T] (independent). */
 isw_status isw_store_read_states(isw_store *st, uint8_t *status, uint8_t *attempts, isw_error *err);

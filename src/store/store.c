@@ -665,20 +665,16 @@ isw_status isw_store_open(const char *path, const isw_sweep *sw, const isw_train
     return ISW_OK;
 }
 
-isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, isw_error *err) {
-    char *stored_text = get_text_attr(st->file, "sweep");
-    char *model = get_text_attr(st->file, "model");
+isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, const char *stored_text,
+                                isw_error *err) {
+    /* Raw data reads only: with collective metadata on, a metadata read by one rank would wait
+     * for the others. The header (model, counts, seed) was checked serially before the open. */
     char diff[256];
-    isw_status rc = ISW_OK;
-    if (!stored_text || !model) {
-        rc = isw_fail(err, ISW_EINPUT, "%s: no sweep or model attribute; not an iclsweep result file", st->path);
-        goto done;
-    }
     first_line_difference(stored_text, sw->text, diff, sizeof diff);
-    /* Same tasks in the same rows: compare identities (seeds follow from them and the sweep seed). */
     uint64_t *keys = malloc(BLOCK_ROWS * sizeof *keys);
     double *vals = malloc((size_t)sw->model->n_params * sizeof *vals);
-    if (!keys || !vals) rc = isw_fail(err, ISW_EINTERNAL, "out of memory");
+    isw_status rc = keys && vals ? ISW_OK : isw_fail(err, ISW_EINTERNAL, "out of memory");
+    /* Same tasks in the same rows: compare identities (seeds follow from them and the sweep seed). */
     for (int64_t first = 0; !rc && first < st->T; first += BLOCK_ROWS) {
         int64_t count = st->T - first < BLOCK_ROWS ? st->T - first : BLOCK_ROWS;
         if (!read_rows(st->key_ds, st->dxpl, H5T_NATIVE_UINT64, first, count, keys)) {
@@ -696,18 +692,8 @@ isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, isw_error *e
             }
         }
     }
-    char *seed = rc ? NULL : get_text_attr(st->file, "seed");
-    char want[32];
-    snprintf(want, sizeof want, "%llu", (unsigned long long)sw->seed);
-    if (!rc && (!seed || strcmp(seed, want) != 0))
-        rc = isw_fail(err, ISW_EINPUT, "%s was made with sweep seed %s, this sweep has seed %s; refusing to resume",
-                      st->path, seed ? seed : "?", want);
-    free(seed);
     free(keys);
     free(vals);
-done:
-    free(stored_text);
-    free(model);
     return rc;
 }
 
@@ -764,8 +750,10 @@ isw_status isw_store_set_state(isw_store *st, int64_t t, int state, isw_error *e
 
 int64_t isw_store_log_points(const isw_store *st) { return st->S; }
 
-isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_error *err) {
+isw_status isw_store_check_header(const char *path, const isw_sweep *sw, char **stored_text,
+                                  isw_error *err) {
     char *text = NULL;
+    if (stored_text) *stored_text = NULL;
     isw_status rc = isw_store_read_sweep_text(path, &text, err);
     if (rc) return rc;
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
@@ -774,6 +762,9 @@ isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_err
         return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it", path);
     }
     char *model = get_text_attr(f, "model");
+    char *seed = get_text_attr(f, "seed");
+    char want_seed[32];
+    snprintf(want_seed, sizeof want_seed, "%llu", (unsigned long long)sw->seed);
     int64_t T = -1;
     hid_t a = H5Aexists(f, "n_tasks") > 0 ? H5Aopen(f, "n_tasks", H5P_DEFAULT) : -1;
     if (a >= 0) {
@@ -792,9 +783,14 @@ isw_status isw_store_check_header(const char *path, const isw_sweep *sw, isw_err
         rc = isw_fail(err, ISW_EINPUT, "%s was made by a different sweep: it has %lld tasks, this sweep "
                       "%lld; first difference at %s. Resume with the original sweep file, or write to "
                       "a new file", path, (long long)T, (long long)sw->n_tasks, diff);
+    else if (!seed || strcmp(seed, want_seed) != 0)
+        rc = isw_fail(err, ISW_EINPUT, "%s was made with sweep seed %s, this sweep has seed %s (first "
+                      "difference at %s); refusing to resume", path, seed ? seed : "?", want_seed, diff);
     H5Fclose(f);
     free(model);
-    free(text);
+    free(seed);
+    if (rc || !stored_text) free(text);
+    else *stored_text = text;
     return rc;
 }
 

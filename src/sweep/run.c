@@ -379,17 +379,17 @@ static isw_status check_output(runner *r, const isw_run_opts *o, isw_error *err)
 static isw_status open_store(runner *r, const isw_run_opts *o, isw_error *err) {
     isw_status st = ISW_OK;
     if (o->resume) {
-        if (r->rank == 0) st = isw_store_check_header(o->out_path, &r->sw, err);
+        char *stored = NULL;
+        if (r->rank == 0) st = isw_store_check_header(o->out_path, &r->sw, &stored, err);
         MPI_Bcast(&st, 1, MPI_INT, 0, r->comm);
-        if (st) {
-            MPI_Bcast(err, sizeof *err, MPI_BYTE, 0, r->comm);
-            return st;
+        if (!st) st = isw_store_open(o->out_path, &r->sw, r->tr, r->comm, &r->store, err);
+        else MPI_Bcast(err, sizeof *err, MPI_BYTE, 0, r->comm);
+        if (!st && r->rank == 0) st = isw_store_check_same(r->store, &r->sw, stored, err);
+        free(stored);
+        if (r->store) {
+            MPI_Bcast(&st, 1, MPI_INT, 0, r->comm);
+            if (st) MPI_Bcast(err, sizeof *err, MPI_BYTE, 0, r->comm);
         }
-        st = isw_store_open(o->out_path, &r->sw, r->tr, r->comm, &r->store, err);
-        if (st) return st;
-        if (r->rank == 0) st = isw_store_check_same(r->store, &r->sw, err);
-        MPI_Bcast(&st, 1, MPI_INT, 0, r->comm);
-        if (st) MPI_Bcast(err, sizeof *err, MPI_BYTE, 0, r->comm);
         return st;
     }
     double t0 = isw_now();

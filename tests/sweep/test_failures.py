@@ -80,6 +80,9 @@ def refusals(w):
     check(rc == 2 and "different sweep" in log and "noise: [0.01, 0.2]" in log,
           f"resume with a changed sweep names the difference: {rc} {log}")
     check(digest(out) == before, "a refused resume leaves the file untouched")
+    reseeded = w.file("reseeded.yaml", TINY.replace("seed: 7", "seed: 8"))
+    rc, log = run(2, "run", reseeded, "-o", out, "--resume", "--quiet")
+    check(rc == 2 and "sweep seed 7" in log and "seed: 8" in log, f"resume with another seed: {rc} {log}")
     other_model = w.file("linattn.yaml", "model: linattn\nfixed: {D: 2, N: 4, P: 8, steps: 2}\n")
     rc, log = run(1, "run", other_model, "-o", out, "--resume", "--quiet")
     check(rc == 2 and "model concept" in log, f"resume with another model: {rc} {log}")
