@@ -16,6 +16,7 @@ from sweeps import LONGER
 
 
 def finish_and_compare(w, sweep, out, reference, np_, label):
+    done_rows_complete(out, label + " before resume")
     rc, log = run(np_, "run", sweep, "-o", out, "--resume", "--quiet")
     check(rc == 0, f"{label}: resume exit {rc}: {log}")
     diffs = same_results(reference, out)
@@ -23,7 +24,7 @@ def finish_and_compare(w, sweep, out, reference, np_, label):
     with h5py.File(out, "r") as f:
         check((f["tasks/status"][:] == 2).all(), f"{label}: every task done after resume")
         attempts = f["tasks/attempts"][:]
-        check(attempts.min() >= 1 and attempts.max() <= 2, f"{label}: attempts {attempts}")
+        check(attempts.min() >= 1, f"{label}: attempts {attempts}")
     dump = subprocess.run(["h5dump", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     check(dump.returncode == 0, f"{label}: h5dump reads the resumed file: {dump.stderr[:300]}")
 
@@ -42,6 +43,52 @@ def kill_launcher(w, sweep, reference, np_):
     s = states(out)
     check(s is not None and (s == 2).sum() < len(s), f"kill np={np_}: killed with work left: {s}")
     finish_and_compare(w, sweep, out, reference, np_, f"kill np={np_}")
+
+
+def done_rows_complete(path, label):
+    """No row may claim done without its data: every done task has a finite, positive training
+    loss at each of its log points (unwritten rows read as zeros or garbage, not as a loss)."""
+    with h5py.File(path, "r") as f:
+        status = f["tasks/status"][:]
+        loss = f["traj/train_loss"][()]
+        step = f["traj/step"][()]
+        step = np.broadcast_to(step, loss.shape) if step.ndim == 1 else step
+        final = f["final/test_err"][:]
+    bad = [t for t in np.nonzero(status == 2)[0]
+           if not (np.isfinite(loss[t][step[t] >= 0]).all() and (loss[t][step[t] >= 0] > 0).all()
+                   and np.isfinite(final[t]))]
+    check(not bad, f"{label}: done rows without their data: {bad}")
+
+
+def layout_complete(path):
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            return "layout_complete" in f.attrs
+    except Exception:
+        return False
+
+
+def crash_loop(w, sweep, reference):
+    """kill -9 at staggered moments, over and over, resuming each time (SQLite's crash loops)."""
+    out = w.file("crashloop.h5")
+    rng = np.random.default_rng(5)
+    for i in range(6):
+        args = ["run", sweep, "-o", out, "--quiet"] + (["--resume"] if i else [])
+        p = start(3, *args)
+        time.sleep(0.6 + rng.uniform(0.0, 1.2))  # start-up is ~0.5 s; tasks ~0.1 s each
+        os.killpg(p.pid, signal.SIGKILL)
+        subprocess.run(["pkill", "-9", "-f", out])
+        p.wait()
+        wait_gone(out)
+        if not layout_complete(out):  # killed while creating it: start over, as the message says
+            check(i == 0, f"crash loop {i}: the file lost its completeness after the first round")
+            if os.path.exists(out):
+                os.remove(out)
+            continue
+        done_rows_complete(out, f"crash loop {i}")
+    if not os.path.exists(out):
+        run(3, "run", sweep, "-o", out, "--quiet")
+    finish_and_compare(w, sweep, out, reference, 3, "crash loop")
 
 
 def stop_with_signal(w, sweep, reference, np_, sig):
@@ -74,6 +121,7 @@ def main():
         check(rc == 0, f"reference run: {log}")
         kill_launcher(w, sweep, reference, 3)
         kill_launcher(w, sweep, reference, 1)
+        crash_loop(w, sweep, reference)
         stop_with_signal(w, sweep, reference, 3, signal.SIGUSR1)
         stop_with_signal(w, sweep, reference, 1, signal.SIGTERM)
     report("test_interrupt")
