@@ -7,9 +7,10 @@
  *   concept_bench dgemm M N K SECONDS       OpenBLAS dgemm GFLOP/s on [M, K] x [K, N]
  *
  * Output is key=value lines for bench/concept/run.sh. A step here is what the trainer does per
- * step: materialize a batch of the fixed training set chunk by chunk, forward, loss, backward, SGD
- * update. Run
- * with OPENBLAS_NUM_THREADS=1: the peer gets one thread too. */
+ * step: load a batch of the fixed training set in structured form (isw_concept_batch) chunk by
+ * chunk, forward, loss, backward, SGD update. `steps` first checks the structured kernels against
+ * the token-matrix kernels on one batch (check_maxrel=, the largest relative difference of f and
+ * the gradients). Run with OPENBLAS_NUM_THREADS=1: the peer gets one thread too. */
 #include <cblas.h>
 #include <math.h>
 #include <stdio.h>
@@ -39,7 +40,9 @@ static isw_concept_cfg defaults(void) {
     return cfg;
 }
 
-/* Flops of one training step (forward + backward) of a batch, as the kernels compute it. */
+/* Flops of one training step (forward + backward) of a batch, as the token-matrix kernels compute
+ * it (the structured kernels do the per-prompt O(L D) part in about half of that, 4 L d + O(L + d)
+ * each way; the GFLOP/s reported stays comparable with earlier runs). */
 static double step_flops(const isw_ctf_dims *dm, int L, int B) {
     double d = dm->d, D = dm->D, dh = dm->dh, m = dm->m;
     double fwd = 2 * d * dh + 2 * dh * D + 4 * L * D + 2 * m * D;
@@ -69,12 +72,36 @@ static int bench_steps(int d, int L, int B, double seconds) {
     isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
     isw_ctf_init_weights(&net, &rng, cfg.init);
     double *h = malloc(sizeof(double) * (size_t)B * L * 2 * d), *xq = malloc(sizeof(double) * (size_t)B * d);
-    double *y = malloc(sizeof(double) * (size_t)B);
+    int nlab = 2 * dict.K;
+    double *y = malloc(sizeof(double) * (size_t)B), *lc = malloc(sizeof(double) * (size_t)B * nlab);
+    double *le = malloc(sizeof(double) * (size_t)B * nlab), *yl = malloc(sizeof(double) * (size_t)B * L);
+    double *f = malloc(sizeof(double) * (size_t)B), *g = malloc(sizeof(double) * (size_t)net.n_params);
+    const double **xp = malloc(sizeof(double *) * (size_t)B);
     int *idx = malloc(sizeof(int) * (size_t)B);
-    if (!h || !xq || !y || !idx) return 1;
+    if (!h || !xq || !y || !lc || !le || !yl || !f || !g || !xp || !idx) return 1;
+    if (isw_ctf_work_alloc_labels(&w, dims, nlab, &err)) return 1;
+    isw_ctf_batch bt = {xp, xq, nlab, dict.labels, lc, le, yl};
+    /* check: structured vs token-matrix kernels on one batch */
+    for (int b = 0; b < B; b++) idx[b] = (int)isw_rng_below(&rng, (uint64_t)n);
+    isw_concept_tokens(&set, &dict, idx, 0, B, h, xq, y);
+    isw_ctf_forward(&net, &w, h, xq, B, L);
+    isw_ctf_loss(w.f, y, B, 1.0 / B, w.df, NULL);
+    memcpy(f, w.f, sizeof(double) * (size_t)B);
+    memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
+    isw_ctf_backward(&net, &w, h, xq, B, L);
+    memcpy(g, net.grads, sizeof(double) * (size_t)net.n_params);
+    isw_concept_batch(&set, &dict, idx, 0, B, xp, xq, lc, le, yl, y);
+    isw_ctf_forward_s(&net, &w, &bt, B, L);
+    isw_ctf_loss(w.f, y, B, 1.0 / B, w.df, NULL);
+    memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
+    isw_ctf_backward_s(&net, &w, &bt, B, L);
+    double fd = 0, fm = 0, gd = 0, gm = 0;
+    for (int b = 0; b < B; b++) fd = fmax(fd, fabs(f[b] - w.f[b])), fm = fmax(fm, fabs(f[b]));
+    for (long i = 0; i < net.n_params; i++) gd = fmax(gd, fabs(g[i] - net.grads[i])), gm = fmax(gm, fabs(g[i]));
+    printf("check_maxrel=%.2e\n", fmax(fd / fm, gd / gm));
     long steps = 0;
-    /* chunks of at most 512 KiB of tokens, as src/train/concept_train.c does */
-    int chunk = (int)(512 * 1024 / (sizeof(double) * (size_t)L * 2 * d));
+    /* chunks of at most 512 KiB of words, as src/train/concept_train.c does */
+    int chunk = (int)(512 * 1024 / (sizeof(double) * (size_t)L * d));
     chunk = chunk < 1 ? 1 : chunk > B ? B : chunk;
     double t0 = now(), t = t0;
     while (t - t0 < seconds || steps < 20) {
@@ -82,10 +109,10 @@ static int bench_steps(int d, int L, int B, double seconds) {
         memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
         for (int c0 = 0; c0 < B; c0 += chunk) {
             int cb = B - c0 < chunk ? B - c0 : chunk;
-            isw_concept_tokens(&set, &dict, idx + c0, 0, cb, h, xq, y);
-            isw_ctf_forward(&net, &w, h, xq, cb, L);
+            isw_concept_batch(&set, &dict, idx + c0, 0, cb, xp, xq, lc, le, yl, y);
+            isw_ctf_forward_s(&net, &w, &bt, cb, L);
             isw_ctf_loss(w.f, y, cb, 1.0 / B, w.df, NULL);
-            isw_ctf_backward(&net, &w, h, xq, cb, L);
+            isw_ctf_backward_s(&net, &w, &bt, cb, L);
         }
         isw_ctf_decay(&net, cfg.weight_decay);
         for (long i = 0; i < net.n_params; i++) net.params[i] -= cfg.lr * net.grads[i];

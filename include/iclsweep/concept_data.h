@@ -81,6 +81,23 @@ void isw_concept_tokens(const isw_concept_set *set,
                         double *xq,     /* [B, d] out: query words (label half of h_q is 0) */
                         double *y);     /* [B] out: targets +-1 */
 
+/* The same prompts in structured form, without materializing tokens (what the trainer uses):
+ * x[b] points at prompt idx[b]'s demonstration words inside set->x (an [L, d] matrix, read in
+ * place), and the label half of its tokens is c_b + yl[b, l] e_b, where c_b = lc_b^T dict->labels
+ * (the sum of the prompt's c_k) and e_b = le_b^T dict->labels (the sum of its d_k): lc and le are
+ * 0/1 coefficient rows over the 2K label atoms. xq and y as in isw_concept_tokens. */
+void isw_concept_batch(const isw_concept_set *set,
+                       const isw_concept_dict *dict,
+                       const int *idx, /* [B] prompt indices, or NULL */
+                       int first,      /* first prompt when idx is NULL */
+                       int B,
+                       const double **x, /* [B] out: pointers to [L, d] demonstration words */
+                       double *xq,       /* [B, d] out: query words */
+                       double *lc,       /* [B, 2K] out: coefficients of c_b over dict->labels */
+                       double *le,       /* [B, 2K] out: coefficients of e_b over dict->labels */
+                       double *yl,       /* [B, L] out: demonstration labels +-1 */
+                       double *y);       /* [B] out: targets +-1 */
+
 /* Draws one word of concept k (and k2 >= 0 for cross-concept words) with polarity s into
  * x[d]. Exposed for the data-statistics tests. */
 void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const isw_concept_cfg *cfg,

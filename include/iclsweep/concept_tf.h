@@ -65,6 +65,16 @@ typedef struct {
     double *du;   /* [B, D] */
     double *dq;   /* [B, dh] */
     double *mqk;  /* [d, D]   W_Q[:, :d]^T W_K, for evaluation (isw_ctf_eval_prepare) */
+    /* structured kernels only (isw_ctf_work_alloc_labels), n = nlab label vectors: */
+    int nlab_max;
+    double *lw_t;  /* [dh, n] W_K[:, d:] lab^T (evaluation: [d, n] mqk[:, d:] lab^T) */
+    double *lw_qt; /* [B, n]  q lw_t: label-half score parts, c_b^T u[d:] = lc_b . lw_qt_b */
+    double *lw_om; /* [B, n]  coefficients of o[d:] over lab */
+    double *lw_gt; /* [B, n]  dout[:, d:] lab^T (= dz lw_ot) */
+    double *lw_dl; /* [B, n]  coefficients of du[d:] over lab */
+    double *lw_gk; /* [dh, n] q^T lw_dl */
+    double *lw_ot; /* [m, n]  W_O[:, d:] lab^T */
+    double *lw_gw; /* [m, n]  dz^T lw_om */
 } isw_ctf_work;
 
 /* Allocates net's arenas for dims (weights zero). Returns ISW_EINTERNAL when out of memory. */
@@ -90,6 +100,40 @@ void isw_ctf_forward_eval(const isw_ctf *net, isw_ctf_work *w,
                           const double *h,  /* [B, L, D] */
                           const double *xq, /* [B, d] */
                           int B, int L);
+
+/* A batch in structured form, which is how the trainer runs: prompt b's demonstration tokens are
+ * h_l = [x_l; c_b + y_bl e_b], its words plus a label half that takes one of two values per
+ * prompt, with c_b = lc_b^T lab and e_b = le_b^T lab combinations of a few (nlab) shared label
+ * vectors. The kernels below then never touch [B, L, D] token matrices: h_l^T v =
+ * x_l^T v[:d] + c_b^T v[d:] + y_bl e_b^T v[d:] costs O(L d) per prompt, sum_l w_l h_l =
+ * [X_b^T w; (sum_l w_l) c_b + (sum_l w_l y_bl) e_b], and the label halves of the weight products
+ * shrink from d to nlab columns (W_K[:, d:] lab^T, and so on). Same math as the token form; only
+ * rounding differs. The words are read in place (no copy of the prompt set). */
+typedef struct {
+    const double *const *x; /* [B] -> prompt b's demonstration words, an [L, d] row-major matrix */
+    const double *xq;       /* [B, d] query words */
+    int nlab;               /* number of label vectors, <= the workspace's nlab_max */
+    const double *lab;      /* [nlab, d] label vectors (rows) */
+    const double *lc;       /* [B, nlab] coefficients of the common part c_b */
+    const double *le;       /* [B, nlab] coefficients of the signed part e_b */
+    const double *yl;       /* [B, L] demonstration labels y_bl (+-1) */
+} isw_ctf_batch;
+
+/* Adds the structured kernels' workspace (for batches of up to nlab_max label vectors) to w;
+ * freed by isw_ctf_work_free. */
+isw_status isw_ctf_work_alloc_labels(isw_ctf_work *w, isw_ctf_dims dims, int nlab_max, isw_error *err);
+
+/* isw_ctf_forward, isw_ctf_forward_eval and isw_ctf_backward on a structured batch; they fill the
+ * same workspace fields (a, z, f, q, dz, ds; for u, o, dout and du only the word half [:, :d],
+ * the label halves being kept as coefficients over lab) plus the label-side fields lw_*.
+ * isw_ctf_backward_s follows the isw_ctf_forward_s of the same batch (it reads lw_t, lw_ot).
+ * Checked against the naive reference on the materialized tokens by
+ * tests/unit/test_concept_structured.c, and against the token-matrix kernels by
+ * bench/concept/concept_bench.c. */
+void isw_ctf_forward_s(const isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B, int L);
+void isw_ctf_forward_eval_s(const isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B,
+                            int L);
+void isw_ctf_backward_s(isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B, int L);
 
 /* Logistic loss of outputs f[B] against targets y[B] = +-1: returns the sum over the batch of
  * log(1 + exp(-y f)), adds the number of sign errors (f y <= 0) to *n_err (if not NULL), and

@@ -4,8 +4,10 @@
  * refilled every step when n_train = 0), a test set and five OOD sets of n_test prompts each, once
  * at start; training then only materializes batches of token matrices from them. Words are sparse
  * codes: a handful of atom axpys plus d Gaussian draws each, so generation is O(n L d) and is
- * cheap next to training. Prompts are kept compact (words plus small label/polarity arrays) and
- * the label half of each token is rebuilt when a batch is materialized.
+ * cheap next to training. Prompts are kept compact (words plus small label/polarity arrays); a
+ * batch is either materialized into token matrices (isw_concept_tokens, for the reference kernels)
+ * or handed out in structured form (isw_concept_batch: pointers to the words in place plus one
+ * label pair per prompt, O(B (L + d)) work instead of O(B L d)).
  *
  * Random draws: every prompt draws, in order, its concept(s), its label map, its polarities and
  * flips, then its words, from the one stream it is handed, so a set is a pure function of
@@ -200,6 +202,39 @@ void isw_concept_tokens(const isw_concept_set *set, const isw_concept_dict *dict
                 for (int t = 0; t < d; t++) hl[d + t] += c2[t] + yl * d2[t];
         }
         memcpy(xq + (size_t)b * d, x + (size_t)L * d, sizeof(double) * (size_t)d);
+        y[b] = (double)yy[L];
+    }
+}
+
+void isw_concept_batch(const isw_concept_set *set, const isw_concept_dict *dict, const int *idx,
+                       int first, int B, const double **x /* [B] */, double *xq /* [B, d] */,
+                       double *lc /* [B, 2K] */, double *le /* [B, 2K] */, double *yl /* [B, L] */,
+                       double *y /* [B] */) {
+    int L = set->L, d = set->d, K = dict->K;
+#if defined(__GNUC__)
+    /* the query rows sit one prompt apart, or at random places of the set: ask for all of them
+     * before copying any, so that their cache misses overlap */
+    for (int b = 0; b < B; b++) {
+        size_t i = (size_t)(idx ? idx[b] : first + b);
+        const char *q = (const char *)(set->x + (i * (L + 1) + L) * d);
+        for (size_t o = 0; o < sizeof(double) * (size_t)d; o += 64) __builtin_prefetch(q + o, 0, 3);
+    }
+#endif
+    for (int b = 0; b < B; b++) {
+        int i = idx ? idx[b] : first + b;
+        const double *xi = set->x + (size_t)i * (L + 1) * d;
+        const signed char *yy = set->y + (size_t)i * (L + 1);
+        double *cb = lc + (size_t)b * 2 * K, *eb = le + (size_t)b * 2 * K, *yb = yl + (size_t)b * L;
+        x[b] = xi;
+        memcpy(xq + (size_t)b * d, xi + (size_t)L * d, sizeof(double) * (size_t)d);
+        for (int j = 0; j < 2 * K; j++) cb[j] = eb[j] = 0.0;
+        cb[set->k1[i]] += 1.0;     /* c_k1 */
+        eb[K + set->k1[i]] += 1.0; /* d_k1 */
+        if (set->k2[i] >= 0) {
+            cb[set->k2[i]] += 1.0;
+            eb[K + set->k2[i]] += 1.0;
+        }
+        for (int l = 0; l < L; l++) yb[l] = (double)yy[l];
         y[b] = (double)yy[L];
     }
 }

@@ -4,11 +4,15 @@
  * Workload: one task = one model of ~10^4..10^5 weights trained for 10^3..10^5 steps of a 64-prompt
  * batch, with a test set and five OOD sets of a few thousand prompts evaluated at every log point
  * (every ~20 steps). Evaluation therefore costs as much as training or more, so it uses the cheap
- * forward (isw_ctf_forward_eval: W_Q^T W_K formed once per pass) in chunks of EVAL_CHUNK prompts.
- * Everything (data, weights, workspace, token buffers) is allocated once before the first step;
- * the loop itself never allocates. A training batch is materialized and run through forward and
- * backward in chunks of at most CHUNK_BYTES of tokens, so the tokens are still in cache when the
- * backward pass reads them again.
+ * forward (isw_ctf_forward_eval_s: W_Q^T W_K formed once per pass) in chunks of EVAL_CHUNK prompts.
+ * Everything (data, weights, workspace, batch buffers) is allocated once before the first step;
+ * the loop itself never allocates. Batches are never materialized into token matrices: the
+ * kernels take them in structured form (isw_concept_batch, isw_ctf_batch: words read in place
+ * from the prompt set, plus one label pair per prompt), which at L = 64 saves writing and
+ * re-reading 4 MB of tokens per step; tests/unit/test_concept_structured.c checks those kernels
+ * against the naive reference on materialized tokens. A training batch is run
+ * through forward and backward in chunks of at most CHUNK_BYTES of words, so the words are still
+ * in cache when the backward pass reads them again.
  *
  * Order within a step t (0 <= t <= steps): draw batch t, forward, loss, backward, weight decay,
  * gradient norm; a non-finite loss or gradient stops the task as diverged at step t; if t is a log
@@ -95,8 +99,11 @@ typedef struct {
     isw_concept_set sets[N_SETS];
     isw_ctf net;
     isw_ctf_work work;
-    double *h;      /* [Bmax, Lmax, D] token buffer */
+    const double **xp; /* [Bmax] a batch's demonstration words (pointers into a prompt set) */
     double *xq;     /* [Bmax, d] query words */
+    double *lc;     /* [Bmax, 2K] label common parts: coefficients over dict.labels */
+    double *le;     /* [Bmax, 2K] label signed parts: coefficients over dict.labels */
+    double *yl;     /* [Bmax, Lmax] demonstration labels */
     double *y;      /* [Bmax] targets */
     int *perm;      /* [n_train] epoch order */
     int perm_pos;   /* next unread position of perm */
@@ -115,8 +122,11 @@ static void run_free(run *r) {
     for (int i = 0; i < N_SETS; i++) isw_concept_set_free(&r->sets[i]);
     isw_ctf_free(&r->net);
     isw_ctf_work_free(&r->work);
-    free(r->h);
+    free(r->xp);
     free(r->xq);
+    free(r->lc);
+    free(r->le);
+    free(r->yl);
     free(r->y);
     free(r->perm);
     free(r->batch_idx);
@@ -155,6 +165,15 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
     return ISW_OK;
 }
 
+/* Loads prompts idx[0..B) of set (idx NULL: first..first+B) into r's batch buffers; returns the
+ * structured batch the kernels take. */
+static isw_ctf_batch load_batch(run *r, const isw_concept_set *set, const int *idx, int first,
+                                int B) {
+    isw_concept_batch(set, &r->dict, idx, first, B, r->xp, r->xq, r->lc, r->le, r->yl, r->y);
+    isw_ctf_batch bt = {r->xp, r->xq, 2 * r->dict.K, r->dict.labels, r->lc, r->le, r->yl};
+    return bt;
+}
+
 static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, isw_error *err) {
     memset(r, 0, sizeof *r);
     r->c = *cfg;
@@ -170,14 +189,21 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
     isw_status st = make_data(r, seed, err);
     if (st) return st;
     if (isw_ctf_alloc(&r->net, dims, err)) return ISW_EINTERNAL;
-    if (isw_ctf_work_alloc(&r->work, dims, r->Bmax, r->Lmax, err)) return ISW_EINTERNAL;
-    r->h = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->Lmax * r->D, err);
+    if (isw_ctf_work_alloc(&r->work, dims, r->Bmax, r->Lmax, err) ||
+        isw_ctf_work_alloc_labels(&r->work, dims, 2 * (int)c->K, err))
+        return ISW_EINTERNAL;
+    r->xp = isw_malloc(sizeof(double *) * (size_t)r->Bmax, err);
     r->xq = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->d, err);
+    r->lc = isw_malloc(sizeof(double) * (size_t)r->Bmax * 2 * (size_t)c->K, err);
+    r->le = isw_malloc(sizeof(double) * (size_t)r->Bmax * 2 * (size_t)c->K, err);
+    r->yl = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->Lmax, err);
     r->y = isw_malloc(sizeof(double) * (size_t)r->Bmax, err);
     r->probes = isw_malloc(sizeof(double) * (size_t)c->n_probe * r->D, err);
     r->cell_mass = isw_calloc(2 * (size_t)c->K, sizeof(double), err);
     r->cell_n = isw_calloc(2 * (size_t)c->K, sizeof(long), err);
-    if (!r->h || !r->xq || !r->y || !r->probes || !r->cell_mass || !r->cell_n) return ISW_EINTERNAL;
+    if (!r->xp || !r->xq || !r->lc || !r->le || !r->yl || !r->y || !r->probes || !r->cell_mass ||
+        !r->cell_n)
+        return ISW_EINTERNAL;
     if (c->n_train > 0) {
         r->perm = isw_malloc(sizeof(int) * (size_t)c->n_train, err);
         r->batch_idx = isw_malloc(sizeof(int) * (size_t)r->B, err);
@@ -217,12 +243,11 @@ static void next_batch(run *r) {
     r->perm_pos += r->B;
 }
 
-/* Prompts per chunk of a batch: the chunk's token matrices stay within CHUNK_BYTES, so that they
- * are still in cache when the backward pass reads them again (at L = 64 this is 1.3x faster than
- * one pass over the whole batch; at L = 16 1.05x). */
+/* Prompts per chunk of a batch: the chunk's demonstration words stay within CHUNK_BYTES, so that
+ * they are still in cache when the backward pass reads them again. */
 #define CHUNK_BYTES (512 * 1024)
 static int chunk_prompts(const run *r) {
-    size_t per = sizeof(double) * (size_t)r->c.L * (size_t)r->D;
+    size_t per = sizeof(double) * (size_t)r->c.L * (size_t)r->d;
     int n = (int)(CHUNK_BYTES / per);
     return n < 1 ? 1 : n > r->B ? r->B : n;
 }
@@ -237,10 +262,10 @@ static double batch_gradient(run *r, long *n_err) {
     for (int first = 0; first < r->B; first += chunk) {
         int B = r->B - first < chunk ? r->B - first : chunk;
         const int *idx = r->batch_idx ? r->batch_idx + first : NULL;
-        isw_concept_tokens(&r->train, &r->dict, idx, first, B, r->h, r->xq, r->y);
-        isw_ctf_forward(net, &r->work, r->h, r->xq, B, L);
+        isw_ctf_batch bt = load_batch(r, &r->train, idx, first, B);
+        isw_ctf_forward_s(net, &r->work, &bt, B, L);
         loss += isw_ctf_loss(r->work.f, r->y, B, 1.0 / r->B, r->work.df, n_err);
-        isw_ctf_backward(net, &r->work, r->h, r->xq, B, L);
+        isw_ctf_backward_s(net, &r->work, &bt, B, L);
     }
     isw_ctf_decay(net, r->c.weight_decay);
     return loss / r->B;
@@ -296,8 +321,8 @@ static set_eval eval_set(run *r, const isw_concept_set *set, int n) {
     long errs = 0;
     for (int first = 0; first < n; first += EVAL_CHUNK) {
         int B = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
-        isw_concept_tokens(set, &r->dict, NULL, first, B, r->h, r->xq, r->y);
-        isw_ctf_forward_eval(&r->net, &r->work, r->h, r->xq, B, set->L);
+        isw_ctf_batch bt = load_batch(r, set, NULL, first, B);
+        isw_ctf_forward_eval_s(&r->net, &r->work, &bt, B, set->L);
         ev.loss += isw_ctf_loss(r->work.f, r->y, B, 1.0, NULL, &errs);
         for (int b = 0; b < B; b++) {
             int i = first + b;

@@ -74,9 +74,14 @@ def crash_loop(w, sweep, reference):
     rng = np.random.default_rng(5)
     for i in range(6):
         args = ["run", sweep, "-o", out, "--quiet"] + (["--resume"] if i else [])
+        before = states(out) if i else None
         p = start(3, *args)
-        time.sleep(0.6 + rng.uniform(0.0, 1.2))  # start-up is ~0.5 s; tasks ~0.1 s each
-        os.killpg(p.pid, signal.SIGKILL)
+        # Kill while tasks are being trained and written: once one more task is done, after a
+        # random fraction of a task's time (~0.1-0.2 s).
+        wait_for_done(out, (0 if before is None else int((before == 2).sum())) + 1, p)
+        time.sleep(rng.uniform(0.0, 0.15))
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
         subprocess.run(["pkill", "-9", "-f", out])
         p.wait()
         wait_gone(out)
