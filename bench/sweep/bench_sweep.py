@@ -78,14 +78,17 @@ def scaling(tmp):
     sweep = os.path.join(tmp, "real.yaml")
     with open(sweep, "w") as f:
         f.write(REAL)
-    ratios, walls = [], {2: [], 3: []}
+    ratios, walls, cpus = [], {2: [], 3: []}, {2: [], 3: []}
     for _ in range(REPEATS):
         for np_ in (2, 3):  # alternate, so drift on a shared machine hits both
-            done, wall, _, _ = run_sweep(np_, sweep, os.path.join(tmp, "real.h5"))
+            done, wall, cpu, _ = run_sweep(np_, sweep, os.path.join(tmp, "real.h5"))
             walls[np_].append(wall)
+            cpus[np_].append(cpu)
         ratios.append(walls[2][-1] / walls[3][-1])
-    return [("np 2 (1 worker)", f"{statistics.median(walls[2]):.2f} s", "", ""),
-            ("np 3 (2 workers)", f"{statistics.median(walls[3]):.2f} s", "", ""),
+    return [("np 2 (1 worker)", f"{statistics.median(walls[2]):.2f} s", "24 concept tasks",
+             f"master CPU {statistics.median(cpus[2]):.1f}% of a core"),
+            ("np 3 (2 workers)", f"{statistics.median(walls[3]):.2f} s", "24 concept tasks",
+             f"master CPU {statistics.median(cpus[3]):.1f}% of a core"),
             ("throughput ratio", f"{statistics.median(ratios):.2f}x", f"runs: {['%.2f' % r for r in ratios]}", "")]
 
 
