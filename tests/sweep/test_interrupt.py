@@ -3,6 +3,7 @@ promptly), then --resume. Either way the final file equals an uninterrupted run'
 done exactly once, and h5dump reads it.
 Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/sweep/test_interrupt.py"""
 import os
+import re
 import signal
 import subprocess
 import time
@@ -100,6 +101,9 @@ def stop_with_signal(w, sweep, reference, np_, sig):
     out = w.file(f"signalled_np{np_}.h5")
     p = start(np_, "run", sweep, "-o", out)
     check(wait_for_done(out, 3, p), f"signal np={np_}: some tasks done before the signal")
+    rc, live = run(1, "status", out)
+    check(rc == 0 and re.search(r"done\s+[1-9]", live) and re.search(r"pending\s+[1-9]", live),
+          f"signal np={np_}: status reads the file while the sweep writes it: {live}")
     t0 = time.time()
     os.kill(p.pid, sig)
     try:
