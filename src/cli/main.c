@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <yaml.h>
 
 #include "cli.h"
 #include "iclsweep/version.h"
@@ -36,8 +39,17 @@ static const char usage[] =
     "exit codes: 0 done; 2 bad usage or bad input; 3 stopped by a signal, work remains;\n"
     "            4 finished but some tasks failed; 1 internal error\n";
 
+/* The version, and the libraries this binary runs with (what a bug report needs). */
 static void print_version(void) {
     printf("iclsweep %s (commit %s)\n", ISW_VERSION, ISW_GIT_COMMIT);
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    MPI_Get_library_version(mpi, &len); /* one of the calls allowed before MPI_Init */
+    mpi[strcspn(mpi, ",\n")] = '\0';
+    unsigned maj, min, rel;
+    H5get_libversion(&maj, &min, &rel);
+    printf("  MPI: %s\n  HDF5: %u.%u.%u (parallel)\n  BLAS: %s\n  libyaml: %s\n", mpi, maj, min, rel,
+           openblas_get_config(), yaml_get_version_string());
 }
 
 int main(int argc, char **argv) {
