@@ -34,7 +34,7 @@ typedef struct {
 
 static void print_number(FILE *out, double v, int json) {
     if (json && !isfinite(v)) fputs("null", out);
-    else fprintf(out, "%.10g", v);
+    else fprintf(out, "%.17g", v); /* round-trips: scripts get the exact double */
 }
 
 static int print_log_point(void *ctx, int64_t index, int64_t step, const double *values) {
