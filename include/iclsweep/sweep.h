@@ -11,13 +11,22 @@
 
 #include "iclsweep/error.h"
 
+/* How progress is shown: a live line redrawn in place (someone is watching), plain lines (a log
+ * file), or nothing. auto chooses live when a person is at a terminal: stderr is one, or this
+ * rank runs under a launcher (mpirun forwards stderr through a pipe) that was itself started from
+ * a terminal; batch jobs have no terminal and get plain lines. The names, in this order, are the
+ * values of `iclsweep run --progress`. */
+typedef enum { ISW_PROGRESS_AUTO, ISW_PROGRESS_LIVE, ISW_PROGRESS_PLAIN, ISW_PROGRESS_NONE } isw_progress_mode;
+#define ISW_PROGRESS_MODE_NAMES {"auto", "live", "plain", "none"}
+
 typedef struct {
     const char *sweep_path; /* the sweep file */
     const char *out_path;   /* the result file */
     int resume;             /* continue out_path: run only what is not done */
     int retry_failed;       /* with resume: run failed and diverged tasks again */
     int force;              /* overwrite an existing out_path */
-    int quiet;              /* no progress output */
+    int quiet;              /* no progress output nor messages, errors aside */
+    isw_progress_mode progress; /* how progress is shown when not quiet */
     int64_t max_tasks;      /* > 0: overrides the sweep's max_tasks */
 } isw_run_opts;
 

@@ -1,5 +1,5 @@
 /* `iclsweep run SWEEP.yaml -o OUT.h5 [--resume] [--retry-failed] [--force] [--quiet]
- *  [--max-tasks N]`: the sweep as one MPI job (mpirun -np N, srun, or alone). */
+ *  [--progress auto|live|plain|none] [--max-tasks N]`: the sweep as one MPI job (mpirun -np N, srun, or alone). */
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +23,15 @@ static isw_status parse_run_args(int argc, char **argv, isw_run_opts *o, isw_err
             o->force = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--progress")) {
+            static const char *const modes[] = ISW_PROGRESS_MODE_NAMES;
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            int found = -1;
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(v, modes[k])) found = k;
+            if (found < 0)
+                return isw_fail(err, ISW_EINPUT, "run: --progress expects auto, live, plain or none, found '%s'", v);
+            o->progress = (isw_progress_mode)found;
         } else if (!strcmp(a, "--max-tasks")) {
             long long v;
             if ((st = cli_parse_count("--max-tasks", i + 1 < argc ? argv[++i] : NULL, 1, ISW_SPEC_LIMIT_MAX_TASKS, &v, err)))
@@ -30,7 +39,7 @@ static isw_status parse_run_args(int argc, char **argv, isw_run_opts *o, isw_err
             o->max_tasks = v;
         } else if (a[0] == '-' && a[1]) {
             return isw_fail(err, ISW_EINPUT, "run: unknown option '%s'; expected -o OUT.h5, --resume, "
-                            "--retry-failed, --force, --quiet, --max-tasks N", a);
+                            "--retry-failed, --force, --quiet, --progress MODE, --max-tasks N", a);
         } else if (o->sweep_path) {
             return isw_fail(err, ISW_EINPUT, "run: one sweep file at most, got '%s' and '%s'", o->sweep_path, a);
         } else {

@@ -20,7 +20,7 @@ static const char usage[] =
     "                  grid size, each axis and its values, the first N tasks (default 10) with\n"
     "                  their parameters, identity and seed, and a relative cost estimate\n"
     "  iclsweep run    SWEEP.yaml -o OUT.h5 [--resume] [--retry-failed] [--force] [--quiet]\n"
-    "                  [--max-tasks N]\n"
+    "                  [--progress auto|live|plain|none] [--max-tasks N]\n"
     "                  run the sweep as one MPI job (mpirun -np N ..., srun ..., or alone):\n"
     "                  rank 0 hands out tasks, the others train and write OUT.h5 (HDF5)\n"
     "  iclsweep status OUT.h5\n"

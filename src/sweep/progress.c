@@ -1,7 +1,9 @@
 /* Progress lines: see progress.h. */
 #include "progress.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -11,9 +13,21 @@ double isw_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void isw_progress_start(isw_progress *p, int quiet, int64_t total, int64_t already) {
-    p->quiet = quiet;
-    p->tty = isatty(fileno(stderr));
+isw_progress_mode isw_progress_detect(void) {
+    if (isatty(fileno(stderr))) return ISW_PROGRESS_LIVE;
+    struct stat sb;
+    if (fstat(fileno(stderr), &sb) != 0 || S_ISREG(sb.st_mode)) return ISW_PROGRESS_PLAIN;
+    /* A pipe: under mpirun. A controlling terminal means an interactive launch. */
+    int fd = open("/dev/tty", O_WRONLY | O_NOCTTY);
+    if (fd < 0) return ISW_PROGRESS_PLAIN;
+    close(fd);
+    return ISW_PROGRESS_LIVE;
+}
+
+void isw_progress_start(isw_progress *p, isw_progress_mode mode, int64_t total, int64_t already) {
+    if (mode == ISW_PROGRESS_AUTO) mode = isw_progress_detect();
+    p->quiet = mode == ISW_PROGRESS_NONE;
+    p->tty = mode == ISW_PROGRESS_LIVE;
     p->start = p->last = isw_now();
     p->total = total;
     p->finished = p->failed = p->diverged = 0;

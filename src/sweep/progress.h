@@ -5,8 +5,13 @@
 
 #include <stdint.h>
 
+#include "iclsweep/sweep.h"
+
 #define ISW_PROGRESS_LOG_S 10.0
 #define ISW_PROGRESS_TTY_S 0.25
+
+/* The mode auto stands for in this process: ISW_PROGRESS_LIVE or ISW_PROGRESS_PLAIN. */
+isw_progress_mode isw_progress_detect(void);
 
 typedef struct {
     int quiet, tty;
@@ -18,7 +23,7 @@ typedef struct {
 } isw_progress;
 
 double isw_now(void); /* monotonic seconds */
-void isw_progress_start(isw_progress *p, int quiet, int64_t total, int64_t already);
+void isw_progress_start(isw_progress *p, isw_progress_mode mode, int64_t total, int64_t already);
 /* Prints if it is time (force: now). */
 void isw_progress_tick(isw_progress *p, int force);
 void isw_progress_finish(isw_progress *p, const char *what);

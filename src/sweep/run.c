@@ -444,7 +444,7 @@ static isw_status lead(runner *r, const isw_run_opts *o, isw_error *err) {
     isw_progress pg;
     int64_t already = 0;
     for (int64_t t = 0; !st && t < T; t++) already += status[t] == ISW_TASK_DONE;
-    isw_progress_start(&pg, o->quiet, n, already);
+    isw_progress_start(&pg, o->quiet ? ISW_PROGRESS_NONE : o->progress, n, already);
     double cpu0 = cpu_seconds();
     if (!st && !o->quiet)
         fprintf(stderr, "iclsweep: %s: %lld tasks, %lld to run (%lld already done), %d rank%s%s\n",

@@ -7,7 +7,7 @@ import subprocess
 import h5py
 import numpy as np
 
-from common import BIN, ENV, Workdir, check, report, run, same_results
+from common import BIN, ENV, Workdir, check, command, report, run, same_results
 from sweeps import TINY, LONGER
 
 
@@ -53,8 +53,30 @@ def check_layout(path, sweep_path):
     check(dump.returncode == 0, "h5dump reads the file")
 
 
+def progress_modes(w):
+    """A live line (redrawn with \\r) when a person launched mpirun from a terminal, plain lines
+    otherwise; --progress overrides. `script` gives the launch a terminal."""
+    sweep = w.file("modes.yaml", TINY)
+    out = w.file("modes.h5")
+    cmd = " ".join(command(2, "run", sweep, "-o", out, "--force"))
+    log = w.file("typescript")
+    for extra, want_live in (("", True), (" --progress plain", False)):
+        p = subprocess.run(["script", "-q", "-e", "-c", cmd + extra, log], env=ENV,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(log, "rb") as f:
+            text = f.read()
+        live = b"\r[" in text
+        check(p.returncode == 0 and live == want_live,
+              f"progress under a terminal{extra}: live={live}, want {want_live}")
+    rc, text = run(2, "run", sweep, "-o", out, "--force")
+    check(rc == 0 and "\r" not in text and "tasks finished" in text, f"plain without a terminal: {text!r}")
+    rc, text = run(1, "run", sweep, "-o", out, "--force", "--progress", "loud")
+    check(rc == 2 and "--progress expects auto, live, plain or none" in text, text)
+
+
 def main():
     with Workdir() as w:
+        progress_modes(w)
         for name, text in (("tiny", TINY), ("longer", LONGER)):
             sweep = w.file(f"{name}.yaml", text)
             outs = {}
