@@ -29,9 +29,6 @@ typedef struct {
 isw_status isw_fail(isw_error *err, isw_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Prefixes err's message with the formatted text (used to add context on the way up). */
-void isw_error_prefix(isw_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Clears err to ISW_OK and an empty message. */
 void isw_error_clear(isw_error *err);
 

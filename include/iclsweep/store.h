@@ -103,7 +103,4 @@ typedef struct {
 isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_error *err);
 void isw_store_table_free(isw_store_table *tab);
 
-/* Log schedule of one task: its number of log points for the values vals[n_params]. */
-int64_t isw_task_log_points(const isw_model_info *m, const double *vals);
-
 #endif

@@ -41,7 +41,5 @@ isw_status isw_sweep_run(const isw_run_opts *opts, isw_error *err, int *print_er
 void isw_signals_install(void);
 /* Nonzero once a stop signal has arrived. */
 int isw_stop_requested(void);
-/* Sets the stop flag as a signal would (tests). */
-void isw_request_stop(void);
 
 #endif

@@ -3,27 +3,21 @@
  * Trains one task of a sweep in this process, the way a user checks a point before launching a
  * sweep: one line per log point, then the final metrics. text is for a terminal (the trainer's
  * first metrics unless --metrics picks others), csv and jsonl carry every metric for scripts.
- * SIGINT stops at the next log point (exit 3); a diverged task exits 4. */
+ * SIGINT, SIGTERM or SIGUSR1 stops at the next log point (exit 3), a second one at once; a
+ * diverged task exits 4. */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "iclsweep/spec.h"
+#include "iclsweep/sweep.h"
 #include "iclsweep/train.h"
 
 #define TEXT_DEFAULT_COLUMNS 7
 
 enum { FMT_TEXT, FMT_CSV, FMT_JSONL };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig) {
-    (void)sig;
-    stop_requested = 1;
-}
 
 typedef struct {
     const isw_trainer *tr;
@@ -60,7 +54,7 @@ static int print_log_point(void *ctx, int64_t index, int64_t step, const double 
         printf("}\n");
     }
     fflush(stdout);
-    return stop_requested != 0;
+    return isw_stop_requested();
 }
 
 static void print_header(const printer *pr) {
@@ -203,11 +197,7 @@ isw_status cmd_train(int argc, char **argv, isw_error *err) {
         printf("\n");
     }
     print_header(&pr);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    isw_signals_install(); /* the sweep's stop handlers: a second signal stops at once */
     isw_log_sink sink = {.ctx = &pr, .on_log = print_log_point};
     isw_train_result res;
     memset(&res, 0, sizeof res);

@@ -17,18 +17,6 @@ isw_status isw_fail(isw_error *err, isw_status code, const char *fmt, ...) {
     return code;
 }
 
-void isw_error_prefix(isw_error *err, const char *fmt, ...) {
-    if (!err) return;
-    char prefix[ISW_ERROR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
-    char joined[ISW_ERROR_MAX];
-    snprintf(joined, sizeof joined, "%s%s", prefix, err->msg);
-    memcpy(err->msg, joined, sizeof joined);
-}
-
 void isw_error_clear(isw_error *err) {
     if (!err) return;
     err->code = ISW_OK;

@@ -1,4 +1,5 @@
 /* The registry of models (include/iclsweep/model.h): the one list of what `model:` may name. */
+#include <stdio.h>
 #include <string.h>
 
 #include "iclsweep/model.h"
@@ -19,4 +20,12 @@ int isw_model_count(void) { return N_MODELS; }
 
 const isw_model_info *isw_model_at(int i) { return i >= 0 && i < N_MODELS ? models[i] : NULL; }
 
-const char *isw_model_names(void) { return "concept|linattn"; }
+const char *isw_model_names(void) {
+    /* Built from the list above, so adding a model updates every message that names them. */
+    static char names[256];
+    if (!names[0])
+        for (int i = 0; i < N_MODELS; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "|" : "",
+                     models[i]->name);
+    return names;
+}

@@ -132,12 +132,6 @@ static int read_rows(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64_
 
 /* ---- schedule -------------------------------------------------------------------------------- */
 
-int64_t isw_task_log_points(const isw_model_info *m, const double *vals) {
-    int is = isw_param_find(m->params, m->n_params, "steps");
-    int il = isw_param_find(m->params, m->n_params, "log_every");
-    return isw_log_points((int64_t)vals[is], (int64_t)vals[il]);
-}
-
 /* S = the most log points of any task; *uniform = every task has the same schedule. */
 static int64_t scan_schedule(const isw_sweep *sw, int *uniform) {
     const isw_model_info *m = sw->model;
@@ -224,16 +218,11 @@ static const column_doc task_columns[] = {
     {"error", "short reason for failed or diverged tasks", ""},
 };
 
-static const char *column_doc_of(const char *name) {
+static const column_doc *column_doc_of(const char *name) {
+    static const column_doc none = {"", "", ""};
     for (unsigned i = 0; i < sizeof task_columns / sizeof task_columns[0]; i++)
-        if (!strcmp(task_columns[i].name, name)) return task_columns[i].doc;
-    return "";
-}
-
-static const char *column_units_of(const char *name) {
-    for (unsigned i = 0; i < sizeof task_columns / sizeof task_columns[0]; i++)
-        if (!strcmp(task_columns[i].name, name)) return task_columns[i].units;
-    return "";
+        if (!strcmp(task_columns[i].name, name)) return &task_columns[i];
+    return &none;
 }
 
 static hid_t choice_string_type(const isw_param_def *p) {
@@ -275,11 +264,12 @@ static isw_status fill_columns(isw_store *st, const isw_sweep *sw, const column_
     double *vals = malloc((size_t)np * sizeof *vals);
     int64_t *i64 = malloc((size_t)count * (size_t)(S > 1 ? S : 1) * sizeof *i64);
     uint64_t *u64 = malloc((size_t)count * sizeof *u64);
+    uint64_t *keys = malloc((size_t)count * sizeof *keys);
     double *f64 = malloc((size_t)count * sizeof *f64);
     int32_t *i32 = malloc((size_t)count * sizeof *i32);
     char *strings = malloc((size_t)count * ISW_STORE_ERROR_LEN);
     isw_status rc = ISW_OK;
-    if (!pvals || !vals || !i64 || !u64 || !f64 || !i32 || !strings) {
+    if (!pvals || !vals || !i64 || !u64 || !keys || !f64 || !i32 || !strings) {
         rc = isw_fail(err, ISW_EINTERNAL, "out of memory filling the columns of %s", st->path);
         goto done;
     }
@@ -288,6 +278,7 @@ static isw_status fill_columns(isw_store *st, const isw_sweep *sw, const column_
         isw_sweep_task(sw, first + r, &task, vals);
         for (int i = 0; i < np; i++) pvals[(size_t)i * (size_t)count + (size_t)r] = vals[i];
         u64[r] = task.seed;
+        keys[r] = task.key;
         i32[r] = (int32_t)task.replicate;
         i64[r] = task.point;
         f64[r] = sw->model->cost ? isw_sweep_point_cost(sw, task.point) : 1.0;
@@ -295,12 +286,8 @@ static isw_status fill_columns(isw_store *st, const isw_sweep *sw, const column_
     int ok = write_rows(cs->seed_ds, st->dxpl, H5T_NATIVE_UINT64, first, count, 1, u64) &&
              write_rows(cs->replicate_ds, st->dxpl, H5T_NATIVE_INT32, first, count, 1, i32) &&
              write_rows(cs->point_ds, st->dxpl, H5T_NATIVE_INT64, first, count, 1, i64) &&
-             write_rows(cs->cost_ds, st->dxpl, H5T_NATIVE_DOUBLE, first, count, 1, f64);
-    for (int64_t r = 0; ok && r < count; r++) {
-        isw_sweep_task(sw, first + r, &task, vals);
-        u64[r] = task.key;
-    }
-    ok = ok && write_rows(st->key_ds, st->dxpl, H5T_NATIVE_UINT64, first, count, 1, u64);
+             write_rows(cs->cost_ds, st->dxpl, H5T_NATIVE_DOUBLE, first, count, 1, f64) &&
+             write_rows(st->key_ds, st->dxpl, H5T_NATIVE_UINT64, first, count, 1, keys);
     for (int i = 0; ok && i < np; i++) {
         const isw_param_def *p = &m->params[i];
         const double *col = pvals + (size_t)i * (size_t)count;
@@ -350,6 +337,7 @@ done:
     free(vals);
     free(i64);
     free(u64);
+    free(keys);
     free(f64);
     free(i32);
     free(strings);
@@ -430,7 +418,7 @@ static isw_status create_datasets(isw_store *st, const isw_sweep *sw, const isw_
         ok = cs->param_ds[i] >= 0;
     }
 #define COLUMN(var, name, type) \
-    (ok = ok && ((var) = make_dataset(tasks, name, type, 1, &T, column_doc_of(name), column_units_of(name))) >= 0)
+    (ok = ok && ((var) = make_dataset(tasks, name, type, 1, &T, column_doc_of(name)->doc, column_doc_of(name)->units)) >= 0)
     COLUMN(cs->replicate_ds, "replicate", H5T_STD_I32LE);
     COLUMN(cs->seed_ds, "seed", H5T_STD_U64LE);
     COLUMN(st->key_ds, "key", H5T_STD_U64LE);

@@ -33,7 +33,8 @@ typedef struct {
 } isw_msg_report;
 
 typedef struct {
-    int64_t task; /* task index, or ISW_NO_TASK */
+    int64_t task;     /* task index, or ISW_NO_TASK */
+    int64_t attempts; /* the attempt this will be (1 = first run), for /tasks/attempts */
 } isw_msg_task;
 
 #endif

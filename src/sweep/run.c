@@ -184,14 +184,14 @@ typedef struct {
 /* Answers the report of worker src with its next task, or ISW_NO_TASK. */
 static void answer(runner *r, master_state *ms, int src, const int64_t *queue, int64_t n, int64_t *next,
                    const uint8_t *attempts) {
-    isw_msg_task msg[2] = {{ISW_NO_TASK}, {0}};
+    isw_msg_task msg = {ISW_NO_TASK, 0};
     if (!ms->stopping && *next < n) {
-        msg[0].task = queue[(*next)++];
-        msg[1].task = attempts[msg[0].task] + 1;
+        msg.task = queue[(*next)++];
+        msg.attempts = attempts[msg.task] + 1;
     }
-    ms->busy[src] = msg[0].task;
-    if (msg[0].task == ISW_NO_TASK) ms->active--;
-    MPI_Send(msg, sizeof msg, MPI_BYTE, src, ISW_TAG_TASK, r->comm);
+    ms->busy[src] = msg.task;
+    if (msg.task == ISW_NO_TASK) ms->active--;
+    MPI_Send(&msg, sizeof msg, MPI_BYTE, src, ISW_TAG_TASK, r->comm);
 }
 
 /* Records a worker's report; returns 0 if the report is malformed (ignored, logged). */
@@ -219,7 +219,7 @@ static int record(runner *r, master_state *ms, int src, const isw_msg_report *re
 }
 
 static void abort_busy_workers(runner *r, master_state *ms) {
-    isw_msg_task msg = {ISW_NO_TASK};
+    isw_msg_task msg = {ISW_NO_TASK, 0};
     for (int w = 1; w < r->size; w++)
         if (ms->busy[w] != ISW_NO_TASK) MPI_Send(&msg, sizeof msg, MPI_BYTE, w, ISW_TAG_ABORT, r->comm);
 }
@@ -261,9 +261,9 @@ static isw_status run_master(runner *r, const int64_t *queue, int64_t n, uint8_t
 
 /* ---- a worker ------------------------------------------------------------------------------------ */
 
-static void wait_for_task(runner *r, isw_msg_task msg[2]) {
+static void wait_for_task(runner *r, isw_msg_task *msg) {
     MPI_Request req;
-    MPI_Irecv(msg, 2 * sizeof *msg, MPI_BYTE, 0, ISW_TAG_TASK, r->comm, &req);
+    MPI_Irecv(msg, sizeof *msg, MPI_BYTE, 0, ISW_TAG_TASK, r->comm, &req);
     long ns = NAP_MIN_NS;
     for (;;) {
         int flag = 0;
@@ -290,14 +290,14 @@ static isw_status run_worker(runner *r, isw_error *err) {
     isw_status failure = ISW_OK;
     for (;;) {
         MPI_Send(&rep, sizeof rep, MPI_BYTE, 0, ISW_TAG_REPORT, r->comm);
-        isw_msg_task msg[2];
-        wait_for_task(r, msg);
-        if (msg[0].task == ISW_NO_TASK) break;
+        isw_msg_task msg;
+        wait_for_task(r, &msg);
+        if (msg.task == ISW_NO_TASK) break;
         isw_outcome outcome;
         int state = 0;
         double wall = 0;
-        rep.task = msg[0].task;
-        isw_status st = run_task(r, msg[0].task, (int)msg[1].task, 1, &outcome, &state, &wall, err);
+        rep.task = msg.task;
+        isw_status st = run_task(r, msg.task, (int)msg.attempts, 1, &outcome, &state, &wall, err);
         if (st) {
             /* This rank cannot write the file: hand the task back and take no more. */
             fprintf(stderr, "iclsweep: rank %d: %s\n", r->rank, err->msg);

@@ -27,5 +27,3 @@ void isw_signals_install(void) {
 }
 
 int isw_stop_requested(void) { return stop_flag != 0; }
-
-void isw_request_stop(void) { stop_flag = 1; }
