@@ -2,7 +2,7 @@
  *
  *   concept_bench steps D L BATCH SECONDS   training steps/s at d = D, L, batch (n_train 4096,
  *                                           other parameters at their defaults), plus GFLOP/s
- *   concept_bench task                      wall time of one whole default task (1000 steps,
+ *   concept_bench task                      wall time of one whole default task (2000 steps,
  *                                           evaluation at every log_every = 20 steps)
  *   concept_bench dgemm M N K SECONDS       OpenBLAS dgemm GFLOP/s on [M, K] x [K, N]
  *
@@ -41,12 +41,14 @@ static isw_concept_cfg defaults(void) {
 }
 
 /* Flops of one training step (forward + backward) of a batch, as the token-matrix kernels compute
- * it (the structured kernels do the per-prompt O(L D) part in about half of that, 4 L d + O(L + d)
- * each way; the GFLOP/s reported stays comparable with earlier runs). */
+ * it: per prompt q and u (2 d dh each), scores and output (2 L d each), the MLP (2 m d); backward
+ * the MLP (4 m d), dalpha and du (2 L d each), dW_K, dq, dW_Q (2 dh d each). The structured
+ * kernels skip the output and dalpha passes over the label halves (O(L) each instead of 2 L d) and
+ * run the MLP on 2K label coefficients, so the GFLOP/s reported is an effective rate. */
 static double step_flops(const isw_ctf_dims *dm, int L, int B) {
-    double d = dm->d, D = dm->D, dh = dm->dh, m = dm->m;
-    double fwd = 2 * d * dh + 2 * dh * D + 4 * L * D + 2 * m * D;
-    double bwd = 4 * m * D + 4 * L * D + 4 * dh * D + 2 * dh * d;
+    double d = dm->d, dh = dm->dh, m = dm->m;
+    double fwd = 4 * d * dh + 4 * L * d + 2 * m * d;
+    double bwd = 4 * m * d + 4 * L * d + 6 * dh * d;
     return (double)B * (fwd + bwd);
 }
 
@@ -70,7 +72,7 @@ static int bench_steps(int d, int L, int B, double seconds) {
     isw_rng rng;
     isw_rng_init(&rng, 1, 2);
     isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
-    isw_ctf_init_weights(&net, &rng, cfg.init);
+    isw_ctf_init_weights(&net, &rng, cfg.init, cfg.qk_init == ISW_QK_tied);
     double *h = malloc(sizeof(double) * (size_t)B * L * 2 * d), *xq = malloc(sizeof(double) * (size_t)B * d);
     int nlab = 2 * dict.K;
     double *y = malloc(sizeof(double) * (size_t)B), *lc = malloc(sizeof(double) * (size_t)B * nlab);

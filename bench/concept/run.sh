@@ -5,7 +5,7 @@
 #
 # Builds a Release tree in build-bench/, then for the default point (d=64, L=16, batch 64), L=64
 # and d=128 runs the C bench and the peer alternately RUNS times each and reports median training
-# steps/s and their ratio; then the whole default task (1000 steps, evaluation every 20 steps) the
+# steps/s and their ratio; then the whole default task (2000 steps, evaluation every 20 steps) the
 # same way; then OpenBLAS dgemm GFLOP/s on the step's largest shape and on 512^3, against the
 # GFLOP/s of a training step. One thread each (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)).
 # Writes the table to bench/RESULTS-concept.md.
@@ -41,7 +41,7 @@ i=0
 while [ $i -lt "$RUNS" ]; do
   "$BIN" task | val task_s >> "$TMP/c_task"
   "$PY" "$PEER" task | val task_s >> "$TMP/p_task"
-  "$BIN" dgemm 64 128 128 1 | val dgemm_gflops >> "$TMP/dg_small"
+  "$BIN" dgemm 64 128 64 1 | val dgemm_gflops >> "$TMP/dg_small"
   "$BIN" dgemm 512 512 512 1 | val dgemm_gflops >> "$TMP/dg_big"
   i=$((i + 1))
 done
@@ -77,11 +77,11 @@ Training steps/s (n_train 4096, m 32, d_h 2d, batch drawn from the fixed trainin
 |---|---|---|---|---|---|
 """ + "\n".join(rows) + f"""
 
-Whole default task (1000 steps; at each of the 51 log points: training set 4096 prompts, test set
+Whole default task (2000 steps; at each of the 101 log points: training set 4096 prompts, test set
 and five OOD sets of 2048 prompts): C {ct:.2f} s, PyTorch {pt:.2f} s, ratio {pt / ct:.1f}x. (The
 peer evaluates losses, errors and caw only, not the attention-product and MLP-alignment metrics.)
 
-OpenBLAS dgemm in the same run: {med('dg_small'):.1f} GFLOP/s on 64x128 by 128x128 (the step's
+OpenBLAS dgemm in the same run: {med('dg_small'):.1f} GFLOP/s on 64x64 by 64x128 (the step's
 largest product), {med('dg_big'):.1f} GFLOP/s on 512^3.
 """
 open(out, "w").write(text)

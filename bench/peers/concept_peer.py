@@ -1,11 +1,12 @@
-"""PyTorch peer of iclsweep's concept model (SCIENCE.md section A), for bench/concept/run.sh.
+"""PyTorch peer of iclsweep's concept model (docs/science.md), for bench/concept/run.sh.
 
 Written as a researcher would: float64, one thread, tensors for the whole training set, torch
-autograd for the gradients, scores as (W_K h_l) . (W_Q h_q). Same data sizes and model as the C
-code: d, K=4, K_irr=8, L, m=32, d_h=2d, n_train=4096, batch 64, init 0.1, lr 5.
+autograd for the gradients, scores as (W_K x_l) . (W_Q x_q) on the words, output the attended
+label halves (W_V = [0 I]). Same data sizes and model as the C code: d, K=4, K_irr=8, L, m=32,
+d_h=2d, n_train=4096, batch 64, init 0.1 with W_K = W_Q at step 0 (qk_init: tied), lr 5.
 
     python3 concept_peer.py steps D L BATCH SECONDS   -> steps_per_s=...
-    python3 concept_peer.py task                      -> task_s=... (1000 steps, evaluation of the
+    python3 concept_peer.py task                      -> task_s=... (2000 steps, evaluation of the
                                                          training set, the test set and the five
                                                          OOD sets every 20 steps)
 """
@@ -69,18 +70,20 @@ def prompts(n, L, d, words, labels, gen, kind="iid"):
 class Model(torch.nn.Module):
     def __init__(self, d):
         super().__init__()
-        D = 2 * d
-        self.Wq = torch.nn.Parameter(INIT * torch.randn(D, D))
-        self.Wk = torch.nn.Parameter(INIT * torch.randn(D, D))
-        self.Wo = torch.nn.Parameter(INIT * torch.randn(M, D))
+        dh = 2 * d
+        wq = INIT * torch.randn(dh, d)
+        self.Wq = torch.nn.Parameter(wq.clone())
+        self.Wk = torch.nn.Parameter(wq.clone())  # tied at step 0, trained apart
+        self.Wo = torch.nn.Parameter(INIT * torch.randn(M, d))
         self.register_buffer("a", torch.cat([torch.full((M // 2,), 1.0 / M), torch.full((M // 2,), -1.0 / M)]))
 
     def forward(self, H, xq):
-        hq = torch.cat([xq, torch.zeros_like(xq)], dim=1)
-        q = hq @ self.Wq.T                      # [B, dh]
-        k = H @ self.Wk.T                       # [B, L, dh]
+        d = xq.shape[1]
+        X, Y = H[..., :d], H[..., d:]           # words, label parts
+        q = xq @ self.Wq.T                      # [B, dh]
+        k = X @ self.Wk.T                       # [B, L, dh]
         attn = torch.softmax(torch.einsum("bld,bd->bl", k, q), dim=1)
-        o = torch.einsum("bl,bld->bd", attn, H)
+        o = torch.einsum("bl,bld->bd", attn, Y)  # [B, d]
         return torch.relu(o @ self.Wo.T) @ self.a, attn
 
 
@@ -120,7 +123,7 @@ def evaluate(model, data):
     return out
 
 
-def bench_task(d=64, L=16, B=64, steps=1000, log_every=20):
+def bench_task(d=64, L=16, B=64, steps=2000, log_every=20):
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(1)
     words, labels = dictionary(d, gen)

@@ -78,7 +78,7 @@ void isw_concept_tokens(const isw_concept_set *set,
                         int first,      /* first prompt when idx is NULL */
                         int B,
                         double *h,      /* [B, L, 2d] out: demonstration tokens */
-                        double *xq,     /* [B, d] out: query words (label half of h_q is 0) */
+                        double *xq,     /* [B, d] out: query words */
                         double *y);     /* [B] out: targets +-1 */
 
 /* The same prompts in structured form, without materializing tokens (what the trainer uses):

@@ -8,6 +8,13 @@
 
 #include "iclsweep/params.h"
 
+/* The choices of qk_init, listed once: X(name) with SEP between; the table's choices string and
+ * the enum below both come from it. */
+#define ISW_CONCEPT_QK_INITS(X, SEP) X(tied) SEP X(independent)
+#define ISW_CONCEPT_CHOICE_STR_(name) #name
+#define ISW_CONCEPT_CHOICE_ENUM_(name) ISW_QK_##name,
+enum { ISW_CONCEPT_QK_INITS(ISW_CONCEPT_CHOICE_ENUM_, ) ISW_QK_N };
+
 #define ISW_CONCEPT_PARAMS(X)                                                                     \
     /* data */                                                                                    \
     X(d, INT, 64, 2, 4096, NULL, "", "word and label dimension (d_X = d_Y = d)")                  \
@@ -40,11 +47,13 @@
     X(width, INT, 32, 2, 65536, NULL, "neurons", "MLP width m (even: half a_r=+1/m, half -1/m)") \
     X(d_h, INT, 0, 0, 65536, NULL, "", "rows of W_Q and W_K; 0 means 2d")                        \
     X(init, REAL, 0.1, 0, 1e3, NULL, "", "standard deviation of the N(0, init^2) initialization") \
+    X(qk_init, CHOICE, 0, 0, 0, ISW_CONCEPT_QK_INITS(ISW_CONCEPT_CHOICE_STR_, "|"), "",            \
+      "tied: W_K = W_Q at step 0 (one draw, trained apart after); independent: separate draws")   \
     /* training */                                                                                \
     X(optimizer, CHOICE, 0, 0, 0, "sgd", "", "optimizer (minibatch SGD)")                        \
     X(lr, REAL, 5.0, 0, 1e6, NULL, "", "learning rate (SGD step)")                                \
     X(batch, INT, 64, 1, 1e6, NULL, "prompts", "minibatch size")                                  \
-    X(steps, INT, 1000, 0, 1e9, NULL, "steps", "training steps")                                  \
+    X(steps, INT, 2000, 0, 1e9, NULL, "steps", "training steps")                                  \
     X(log_every, INT, 20, 1, 1e9, NULL, "steps", "steps between logged points")                   \
     X(weight_decay, REAL, 0.0, 0, 1e6, NULL, "", "L2 penalty: adds (weight_decay/2) |W|^2")
 

@@ -1,15 +1,20 @@
 /* The concept model's network (SCIENCE.md section A): one softmax attention head from the query
- * over the L demonstrations (W_V = identity), then a ReLU MLP with a fixed second layer.
+ * over the L demonstrations, whose queries and keys read words and whose values read labels, then
+ * a ReLU MLP with a fixed second layer.
  *
  * Dimension letters, used in every shape comment:
  *   B   prompts in a batch          L   demonstrations per prompt
  *   d   word (and label) dimension  D   token dimension, 2d: h = [x; label part]
  *   dh  rows of W_Q and W_K         m   MLP width (a_r = +1/m for r < m/2, -1/m otherwise)
+ *   n   label vectors of a structured batch (2K: c_1..c_K, d_1..d_K)
  *
- * For prompt b:  q = W_Q h_q,  u = W_K^T q,  s_l = h_l^T u,  alpha = softmax(s),
- *                o = sum_l alpha_l h_l,  z = W_O o,  f = sum_r a_r ReLU(z_r).
- * The query token is h_q = [x_q; 0], so only the first d columns of W_Q act (the rest get only
- * weight decay). Computing u first makes the scores O(L D) per prompt instead of O(L D dh).
+ * For prompt b, with demonstration tokens h_l = [x_l; y~_l] (word x_l, label part y~_l) and the
+ * query word x_q:
+ *     q = W_Q x_q,  u = W_K^T q,  s_l = x_l^T u,  alpha = softmax(s),
+ *     o = sum_l alpha_l y~_l,  z = W_O o,  f = sum_r a_r ReLU(z_r).
+ * W_Q, W_K are [dh, d] and act on the word half; the value map is W_V = [0 I] (o is the attended
+ * label parts, in R^d); W_O is [m, d]. Computing u first makes the scores O(L d) per prompt
+ * instead of O(L d dh).
  *
  * All trained weights live in one arena (params) and their gradients in another (grads), in the
  * order of the ISW_CTF_TENSORS table, so SGD, weight decay, norms and gradient checks are loops
@@ -26,10 +31,10 @@ typedef struct {
 
 /* The trained tensors, listed once: X(name, rows, cols, meaning); rows and cols name fields of
  * isw_ctf_dims. Each is row-major [rows, cols]. */
-#define ISW_CTF_TENSORS(X)                           \
-    X(wq, dh, D, "W_Q: query map")                   \
-    X(wk, dh, D, "W_K: key map")                     \
-    X(wo, m, D, "W_O: MLP first-layer rows w_r")
+#define ISW_CTF_TENSORS(X)                                             \
+    X(wq, dh, d, "W_Q: query map, on the query's word")                \
+    X(wk, dh, d, "W_K: key map, on the demonstrations' words")         \
+    X(wo, m, d, "W_O: MLP first-layer rows w_r, on the attended labels")
 
 #define ISW_CTF_PTR_(name, rows, cols, doc) double *name;
 typedef struct {
@@ -42,6 +47,9 @@ typedef struct {
 } isw_ctf;
 #undef ISW_CTF_PTR_
 
+/* The fixed second-layer weight a_r of neuron r of m: +1/m for the first half, -1/m after. */
+static inline double isw_ctf_out_weight(int r, int m) { return r < m / 2 ? 1.0 / m : -1.0 / m; }
+
 /* Number of tensors, and the name, element count and offset of tensor i (for checks, output). */
 int isw_ctf_n_tensors(void);
 const char *isw_ctf_tensor_name(int i);
@@ -52,36 +60,34 @@ long isw_ctf_tensor_offset(const isw_ctf_dims *dims, int i);
  * demonstrations. */
 typedef struct {
     int Bmax, Lmax;
-    double *q;    /* [B, dh]  W_Q h_q */
-    double *u;    /* [B, D]   W_K^T q */
+    double *q;    /* [B, dh]  W_Q x_q */
+    double *u;    /* [B, d]   W_K^T q */
     double *a;    /* [B, L]   attention weights alpha */
-    double *o;    /* [B, D]   attention output */
+    double *o;    /* [B, d]   attention output (token-matrix kernels only) */
     double *z;    /* [B, m]   MLP pre-activations */
     double *f;    /* [B]      outputs */
     double *df;   /* [B]      dloss/df (set by isw_ctf_loss) */
     double *dz;   /* [B, m] */
-    double *dout; /* [B, D]   dloss/do */
+    double *dout; /* [B, d]   dloss/do (token-matrix kernels only) */
     double *ds;   /* [B, L]   dloss/dscores */
-    double *du;   /* [B, D] */
+    double *du;   /* [B, d] */
     double *dq;   /* [B, dh] */
-    double *mqk;  /* [d, D]   W_Q[:, :d]^T W_K, for evaluation (isw_ctf_eval_prepare) */
+    double *mqk;  /* [d, d]   W_Q^T W_K, for evaluation (isw_ctf_eval_prepare) */
     /* structured kernels only (isw_ctf_work_alloc_labels), n = nlab label vectors: */
     int nlab_max;
-    double *lw_t;  /* [dh, n] W_K[:, d:] lab^T (evaluation: [d, n] mqk[:, d:] lab^T) */
-    double *lw_qt; /* [B, n]  q lw_t: label-half score parts, c_b^T u[d:] = lc_b . lw_qt_b */
-    double *lw_om; /* [B, n]  coefficients of o[d:] over lab */
-    double *lw_gt; /* [B, n]  dout[:, d:] lab^T (= dz lw_ot) */
-    double *lw_dl; /* [B, n]  coefficients of du[d:] over lab */
-    double *lw_gk; /* [dh, n] q^T lw_dl */
-    double *lw_ot; /* [m, n]  W_O[:, d:] lab^T */
-    double *lw_gw; /* [m, n]  dz^T lw_om */
+    double *lw_om; /* [B, n]  coefficients of o over lab: o_b = lw_om_b^T lab */
+    double *lw_gt; /* [B, n]  dloss/do projected on lab: (dz W_O) lab^T = dz lw_ot */
+    double *lw_ot; /* [m, n]  W_O lab^T */
+    double *lw_gw; /* [m, n]  dz^T lw_om: dW_O = lw_gw lab */
 } isw_ctf_work;
 
 /* Allocates net's arenas for dims (weights zero). Returns ISW_EINTERNAL when out of memory. */
 isw_status isw_ctf_alloc(isw_ctf *net, isw_ctf_dims dims, isw_error *err);
 void isw_ctf_free(isw_ctf *net);
-/* Draws every weight from N(0, init^2) off rng. */
-void isw_ctf_init_weights(isw_ctf *net, isw_rng *rng, double init);
+/* Draws the weights off rng, every entry N(0, init^2): tied (nonzero): W_Q, then W_K = W_Q (one
+ * draw for both; they are separate tensors, trained apart afterwards), then W_O; independent
+ * (zero): W_Q, W_K, W_O in table order. */
+void isw_ctf_init_weights(isw_ctf *net, isw_rng *rng, double init, int tied);
 
 isw_status isw_ctf_work_alloc(isw_ctf_work *w, isw_ctf_dims dims, int Bmax, int Lmax, isw_error *err);
 void isw_ctf_work_free(isw_ctf_work *w);
@@ -92,9 +98,9 @@ void isw_ctf_forward(const isw_ctf *net, isw_ctf_work *w,
                      const double *xq, /* [B, d] query words */
                      int B, int L);
 
-/* Evaluation: isw_ctf_eval_prepare computes w->mqk from the current weights (once per evaluation
- * pass); isw_ctf_forward_eval then fills w->u, a, o, z, f (not q) at 2 d D instead of
- * 2 d dh + 2 dh D flops per prompt for u. */
+/* Evaluation: isw_ctf_eval_prepare computes w->mqk = W_Q^T W_K from the current weights (once per
+ * evaluation pass); isw_ctf_forward_eval then fills w->u, a, o, z, f (not q) at 2 d d instead of
+ * 4 d dh flops per prompt for u. */
 void isw_ctf_eval_prepare(const isw_ctf *net, isw_ctf_work *w);
 void isw_ctf_forward_eval(const isw_ctf *net, isw_ctf_work *w,
                           const double *h,  /* [B, L, D] */
@@ -102,20 +108,21 @@ void isw_ctf_forward_eval(const isw_ctf *net, isw_ctf_work *w,
                           int B, int L);
 
 /* A batch in structured form, which is how the trainer runs: prompt b's demonstration tokens are
- * h_l = [x_l; c_b + y_bl e_b], its words plus a label half that takes one of two values per
+ * h_l = [x_l; c_b + y_bl e_b], its words plus a label part that takes one of two values per
  * prompt, with c_b = lc_b^T lab and e_b = le_b^T lab combinations of a few (nlab) shared label
- * vectors. The kernels below then never touch [B, L, D] token matrices: h_l^T v =
- * x_l^T v[:d] + c_b^T v[d:] + y_bl e_b^T v[d:] costs O(L d) per prompt, sum_l w_l h_l =
- * [X_b^T w; (sum_l w_l) c_b + (sum_l w_l y_bl) e_b], and the label halves of the weight products
- * shrink from d to nlab columns (W_K[:, d:] lab^T, and so on). Same math as the token form; only
- * rounding differs. The words are read in place (no copy of the prompt set). */
+ * vectors. Since the values read only label parts, the attention output of prompt b is
+ * o_b = (sum_l alpha_l) c_b + (sum_l alpha_l y_bl) e_b, a combination of the label vectors: the
+ * kernels keep it as its nlab coefficients, the MLP runs on W_O lab^T ([m, n], formed once per
+ * call), and no [B, L, D] token matrix is written or read. Per prompt the work is the scores
+ * X_b u_b (O(L d), the words read in place) and O(L + n) scalars. Same math as the token form;
+ * only rounding differs. */
 typedef struct {
     const double *const *x; /* [B] -> prompt b's demonstration words, an [L, d] row-major matrix */
     const double *xq;       /* [B, d] query words */
     int nlab;               /* number of label vectors, <= the workspace's nlab_max */
-    const double *lab;      /* [nlab, d] label vectors (rows) */
-    const double *lc;       /* [B, nlab] coefficients of the common part c_b */
-    const double *le;       /* [B, nlab] coefficients of the signed part e_b */
+    const double *lab;      /* [n, d] label vectors (rows) */
+    const double *lc;       /* [B, n] coefficients of the common part c_b */
+    const double *le;       /* [B, n] coefficients of the signed part e_b */
     const double *yl;       /* [B, L] demonstration labels y_bl (+-1) */
 } isw_ctf_batch;
 
@@ -124,12 +131,11 @@ typedef struct {
 isw_status isw_ctf_work_alloc_labels(isw_ctf_work *w, isw_ctf_dims dims, int nlab_max, isw_error *err);
 
 /* isw_ctf_forward, isw_ctf_forward_eval and isw_ctf_backward on a structured batch; they fill the
- * same workspace fields (a, z, f, q, dz, ds; for u, o, dout and du only the word half [:, :d],
- * the label halves being kept as coefficients over lab) plus the label-side fields lw_*.
- * isw_ctf_backward_s follows the isw_ctf_forward_s of the same batch (it reads lw_t, lw_ot).
- * Checked against the naive reference on the materialized tokens by
- * tests/unit/test_concept_structured.c, and against the token-matrix kernels by
- * bench/concept/concept_bench.c. */
+ * same workspace fields (q, u, a, z, f, dz, ds, du, dq; not o or dout, which stay as their
+ * coefficients over lab) plus lw_om, lw_ot, lw_gt, lw_gw. isw_ctf_backward_s follows the
+ * isw_ctf_forward_s of the same batch (it reads lw_om, lw_ot). Checked against the naive
+ * reference on the materialized tokens by tests/unit/test_concept_structured.c, and against the
+ * token-matrix kernels by bench/concept/concept_bench.c. */
 void isw_ctf_forward_s(const isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B, int L);
 void isw_ctf_forward_eval_s(const isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B,
                             int L);
@@ -151,10 +157,11 @@ void isw_ctf_backward(isw_ctf *net, isw_ctf_work *w,
 /* Adds weight_decay * params to grads; returns the penalty (weight_decay / 2) |params|^2. */
 double isw_ctf_decay(isw_ctf *net, double weight_decay);
 
-/* Reference versions: plain loops, one prompt at a time, scores as (W_K h_l)^T (W_Q h_q) with the
- * full query token: slow and obvious, for the tests. forward_naive writes f[B] and alpha[B, L];
- * backward_naive accumulates into grads[n_params] the gradient of sum_b df[b] f_b. They allocate
- * scratch and return ISW_EINTERNAL when out of memory. */
+/* Reference versions: plain loops, one prompt at a time, by the definition: keys k_l = W_K x_l,
+ * query W_Q x_q, scores k_l . (W_Q x_q), output sum_l alpha_l h_l[d:]; slow and obvious, for the
+ * tests. forward_naive writes f[B] and alpha[B, L]; backward_naive accumulates into
+ * grads[n_params] the gradient of sum_b df[b] f_b. They allocate scratch and return ISW_EINTERNAL
+ * when out of memory. */
 isw_status isw_ctf_forward_naive(const isw_ctf *net, const double *h /* [B, L, D] */,
                                  const double *xq /* [B, d] */, int B, int L,
                                  double *f /* [B] */, double *alpha /* [B, L] */, isw_error *err);

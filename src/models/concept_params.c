@@ -7,6 +7,7 @@
 
 #include "iclsweep/concept_params.h"
 #include "iclsweep/model.h"
+#include "iclsweep/schedule.h"
 
 #define ISW_PARAMS_CFG isw_concept_cfg
 const isw_param_def isw_concept_params[] = {ISW_CONCEPT_PARAMS(ISW_PARAM_ROW)};
@@ -40,11 +41,12 @@ static isw_status concept_check(const void *vcfg, int *blame, char *why, size_t 
     return ISW_OK;
 }
 
-/* Flops of one prompt's forward pass with L demonstrations: scores h_l^T (W_K^T (W_Q h_q)) cost
- * two d_h x 2d products plus L dot products, the attention output L axpys, the MLP m dots. */
+/* Flops of one prompt's forward pass with L demonstrations: scores x_l^T (W_K^T (W_Q x_q)) cost
+ * two d_h x d products plus L dot products of length d; the attention output is O(L) work on the
+ * label coefficients, the MLP m dots of length d. */
 static double prompt_flops(const isw_concept_cfg *c, double L) {
-    double dd = 2.0 * (double)c->d, dh = c->d_h ? (double)c->d_h : dd;
-    return 2.0 * (2.0 * dh * dd + 2.0 * L * dd + (double)c->width * dd);
+    double d = (double)c->d, dh = c->d_h ? (double)c->d_h : 2.0 * d;
+    return 2.0 * (2.0 * dh * d + L * d + (double)c->width * d);
 }
 
 static double concept_cost(const void *vcfg) {
@@ -57,6 +59,19 @@ static double concept_cost(const void *vcfg) {
     return train + logs * eval;
 }
 
+static int64_t concept_log_steps(const void *vcfg, int64_t *steps) {
+    const isw_concept_cfg *c = vcfg;
+    int64_t n = isw_log_points(c->steps, c->log_every);
+    for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
+    return n;
+}
+
+/* d_h = 0 means 2d. */
+static void concept_resolve(void *vcfg) {
+    isw_concept_cfg *c = vcfg;
+    if (c->d_h == 0) c->d_h = 2 * c->d;
+}
+
 const isw_model_info isw_concept_model = {
     .name = "concept",
     .summary = "softmax attention + ReLU MLP on multi-concept sparse-coding prompts (Bu et al. 2024)",
@@ -65,4 +80,8 @@ const isw_model_info isw_concept_model = {
     .cfg_size = sizeof(isw_concept_cfg),
     .check = concept_check,
     .cost = concept_cost,
+    .log_steps = concept_log_steps,
+    .derived = "d_h",
+    .resolve = concept_resolve,
+    .version = "concept/2",
 };

@@ -40,18 +40,27 @@ extern const isw_model_info isw_concept_model;
     X(test_loss, "nats", "mean logistic loss on n_test fresh prompts")                           \
     X(test_err, "fraction", "0-1 error on n_test fresh prompts")                                 \
     X(caw, "fraction", "correct attention weight: test attention mass on demos whose polarity "  \
-                       "equals the query's")                                                     \
+                       "equals the query's (s_l = s_q)")                                         \
     X(caw_sel, "fraction", "attention selectivity: mean over (concept, label map) cells of the "  \
-                           "test set of max(caw, 1 - caw); counts polarity- and label-keyed "   \
-                           "attention alike (0.5 = unselective)")                                \
-    X(attn_concept, "", "max_k b_k^T W_K^T W_Q b_k / |b_k|^2 (word halves)")                     \
+                           "test set of max(caw, 1 - caw); equals caw up to noise unless the "   \
+                           "attention is sign-degenerate (0.5 = unselective)")                   \
+    X(attn_concept, "", "max_k b_k^T W_K^T W_Q b_k / |b_k|^2: the score gain on the query's "    \
+                        "own polarity atom, largest over concepts")                              \
+    X(attn_concept_min, "", "min_k b_k^T W_K^T W_Q b_k / |b_k|^2: positive when every concept "   \
+                            "attends to demos of the query's polarity, negative when one "       \
+                            "attends to the opposite polarity")                                  \
     X(attn_complement, "", "max |u^T W_K^T W_Q v| / (|u| |v|) over word atoms u, v of "           \
                            "different concepts (each nu_j its own concept)")                     \
-    X(attn_noise, "", "max |g^T W_K^T W_Q g| / |g|^2 over n_probe Gaussian word directions g")   \
-    X(mlp_concept, "", "max over k, r of <w_r, [0; d_k]> / |d_k|")                              \
-    X(mlp_complement, "", "max over r and the other atoms u (a_k, b_k, nu_j words; c_k labels) " \
-                          "of |<w_r, u>| / |u|")                                                 \
-    X(mlp_noise, "", "max over r and n_probe Gaussian token directions g of |<w_r, g>| / |g|")  \
+    X(attn_noise, "", "max |g^T W_K^T W_Q g| / |g|^2 over n_probe Gaussian word directions g "   \
+                      "(near init^2 d_h at a tied init)")                                        \
+    X(mlp_concept, "", "max over k, r of sign(a_r) <w_r, d_k> / (|w_r| |d_k|): cosine of a "     \
+                       "neuron with the concept-specific label feature, signed as its output")   \
+    X(mlp_label_c, "", "max over k, r of |<w_r, c_k>| / (|w_r| |c_k|): cosine with the "          \
+                       "concept's common label atom (a per-concept offset)")                     \
+    X(mlp_complement, "", "max over r of |P w_r| / |w_r|, P the projection off the span of the " \
+                          "label atoms c_k, d_k: cosine of w_r with the label complement")       \
+    X(mlp_noise, "", "max over r and n_probe Gaussian label directions g of "                    \
+                     "|<w_r, g>| / (|w_r| |g|)")                                                 \
     X(ood_short_err, "fraction", "0-1 error on prompts of L_short demonstrations")              \
     X(ood_long_err, "fraction", "0-1 error on prompts of L_long demonstrations")                \
     X(ood_skew_err, "fraction", "0-1 error with concept 1 at probability ood_skew")             \
@@ -63,7 +72,8 @@ extern const isw_model_info isw_concept_model;
 /* Final-only metrics, after the trajectory metrics at the last step. */
 #define FINAL_EXTRA(X)                                                                           \
     X(test_err_decay, "1/step", "exponential decay rate of test_err: minus the least-squares "   \
-                                "slope of log(test_err) vs step over its decaying part")         \
+                                "slope of log(test_err) vs step over its decaying part, from "   \
+                                "0.8 of the initial error down to 10 test errors")              \
     X(step_err_below_1pct, "steps", "first logged step with test_err < 0.01 (NaN if never)")
 
 #define METRIC_ROW_(name, units, doc) {#name, units, doc},
@@ -108,7 +118,7 @@ typedef struct {
     int *perm;      /* [n_train] epoch order */
     int perm_pos;   /* next unread position of perm */
     int *batch_idx; /* [B] prompts of the current batch (NULL for fresh prompts) */
-    double *probes; /* [n_probe, D] Gaussian directions */
+    double *probes; /* [n_probe, d] Gaussian directions (word space and label space) */
     isw_rng batch_rng;
     double run_loss, run_err; /* fresh-prompt runs: batch sums since the last log point */
     long run_n;
@@ -198,7 +208,7 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
     r->le = isw_malloc(sizeof(double) * (size_t)r->Bmax * 2 * (size_t)c->K, err);
     r->yl = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->Lmax, err);
     r->y = isw_malloc(sizeof(double) * (size_t)r->Bmax, err);
-    r->probes = isw_malloc(sizeof(double) * (size_t)c->n_probe * r->D, err);
+    r->probes = isw_malloc(sizeof(double) * (size_t)c->n_probe * r->d, err);
     r->cell_mass = isw_calloc(2 * (size_t)c->K, sizeof(double), err);
     r->cell_n = isw_calloc(2 * (size_t)c->K, sizeof(long), err);
     if (!r->xp || !r->xq || !r->lc || !r->le || !r->yl || !r->y || !r->probes || !r->cell_mass ||
@@ -213,9 +223,9 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
     }
     isw_rng rng;
     isw_rng_init(&rng, seed, STREAM_INIT);
-    isw_ctf_init_weights(&r->net, &rng, c->init);
+    isw_ctf_init_weights(&r->net, &rng, c->init, c->qk_init == ISW_QK_tied);
     isw_rng_init(&rng, seed, STREAM_PROBE);
-    isw_rng_normal_fill(&rng, r->probes, (long)c->n_probe * r->D, 1.0);
+    isw_rng_normal_fill(&rng, r->probes, (long)c->n_probe * r->d, 1.0);
     isw_rng_init(&r->batch_rng, seed, STREAM_BATCH);
     return ISW_OK;
 }
@@ -348,10 +358,11 @@ static double dot(const double *a, const double *b, int n) {
     return s;
 }
 
-/* v^T (W_Q^T W_K)[:d, :d] u = (W_K u)^T (W_Q v) for words u (demo side) and v (query side). */
+/* (W_K u)^T (W_Q v) = v^T (W_Q^T W_K) u for words u (demo side) and v (query side), from mqk
+ * prepared by isw_ctf_eval_prepare. */
 static double attn_form(const run *r, const double *u /* [d] */, const double *v /* [d] */) {
     double s = 0.0;
-    for (int i = 0; i < r->d; i++) s += v[i] * dot(r->work.mqk + (size_t)i * r->D, u, r->d);
+    for (int i = 0; i < r->d; i++) s += v[i] * dot(r->work.mqk + (size_t)i * r->d, u, r->d);
     return s;
 }
 
@@ -363,11 +374,14 @@ static int atom_concept(const isw_concept_dict *dict, int i) {
 static void attention_metrics(run *r, double *v) {
     const isw_concept_dict *dict = &r->dict;
     int d = r->d, n_atoms = 2 * dict->K + dict->K_irr;
-    double conc = -INFINITY, comp = 0.0, noise = 0.0;
+    double conc = -INFINITY, conc_min = INFINITY, comp = 0.0, noise = 0.0;
     for (int k = 0; k < dict->K; k++) {
         const double *b = ISW_DICT_B(dict, k);
         double nb = dot(b, b, d);
-        if (nb > 0) conc = fmax(conc, attn_form(r, b, b) / nb);
+        if (nb == 0) continue;
+        double g = attn_form(r, b, b) / nb;
+        conc = fmax(conc, g);
+        conc_min = fmin(conc_min, g);
     }
     for (int i = 0; i < n_atoms; i++)
         for (int j = 0; j < n_atoms; j++) {
@@ -377,39 +391,52 @@ static void attention_metrics(run *r, double *v) {
             if (nn > 0) comp = fmax(comp, fabs(attn_form(r, u, w)) / nn);
         }
     for (int p = 0; p < (int)r->c.n_probe; p++) {
-        const double *g = r->probes + (size_t)p * r->D;
+        const double *g = r->probes + (size_t)p * d;
         noise = fmax(noise, fabs(attn_form(r, g, g)) / dot(g, g, d));
     }
-    v[M_attn_concept] = conc;
+    v[M_attn_concept] = isfinite(conc) ? conc : NAN;
+    v[M_attn_concept_min] = isfinite(conc_min) ? conc_min : NAN;
     v[M_attn_complement] = comp;
     v[M_attn_noise] = noise;
 }
 
-/* max over r of |<w_r, u>| / |u| (signed max when sign is nonzero) for u at offset off of D. */
-static double mlp_align(const run *r, const double *u, int off, int len, int use_abs) {
-    const double *wo = r->net.w.wo;
-    double nu = sqrt(dot(u, u, len)), best = -INFINITY;
-    if (nu == 0) return NAN;
-    for (int k = 0; k < r->net.dims.m; k++) {
-        double a = dot(wo + (size_t)k * r->D + off, u, len) / nu;
-        best = fmax(best, use_abs ? fabs(a) : a);
+/* Cosine of neuron k's row w_k of W_O with u[d]; 0 when either is zero. */
+static double mlp_cos(const run *r, int k, const double *u /* [d] */) {
+    const double *w = r->net.w.wo + (size_t)k * r->d;
+    double nn = sqrt(dot(w, w, r->d) * dot(u, u, r->d));
+    return nn > 0 ? dot(w, u, r->d) / nn : 0.0;
+}
+
+/* |P w_k| / |w_k| for neuron k, P the projection off the span of the (orthogonal) label atoms. */
+static double mlp_complement_cos(const run *r, int k) {
+    const isw_concept_dict *dict = &r->dict;
+    const double *w = r->net.w.wo + (size_t)k * r->d;
+    double ww = dot(w, w, r->d), in = 0.0;
+    if (ww == 0) return 0.0;
+    for (int j = 0; j < 2 * dict->K; j++) {
+        const double *l = dict->labels + (size_t)j * r->d;
+        double ll = dot(l, l, r->d), wl = dot(w, l, r->d);
+        if (ll > 0) in += wl * wl / ll;
     }
-    return best;
+    return sqrt(fmax(0.0, 1.0 - in / ww));
 }
 
 static void mlp_metrics(run *r, double *v) {
     const isw_concept_dict *dict = &r->dict;
-    int d = r->d;
-    double conc = -INFINITY, comp = 0.0, noise = 0.0;
-    for (int k = 0; k < dict->K; k++) {
-        conc = fmax(conc, mlp_align(r, ISW_DICT_D(dict, k), d, d, 0));
-        comp = fmax(comp, mlp_align(r, ISW_DICT_C(dict, k), d, d, 1));
+    int m = r->net.dims.m;
+    double conc = -INFINITY, lab_c = 0.0, comp = 0.0, noise = 0.0;
+    for (int k = 0; k < m; k++) {
+        double sign = isw_ctf_out_weight(k, m) > 0 ? 1.0 : -1.0;
+        for (int c = 0; c < dict->K; c++) {
+            conc = fmax(conc, sign * mlp_cos(r, k, ISW_DICT_D(dict, c)));
+            lab_c = fmax(lab_c, fabs(mlp_cos(r, k, ISW_DICT_C(dict, c))));
+        }
+        comp = fmax(comp, mlp_complement_cos(r, k));
+        for (int p = 0; p < (int)r->c.n_probe; p++)
+            noise = fmax(noise, fabs(mlp_cos(r, k, r->probes + (size_t)p * r->d)));
     }
-    for (int i = 0; i < 2 * dict->K + dict->K_irr; i++)
-        comp = fmax(comp, mlp_align(r, dict->words + (size_t)i * d, 0, d, 1));
-    for (int p = 0; p < (int)r->c.n_probe; p++)
-        noise = fmax(noise, mlp_align(r, r->probes + (size_t)p * r->D, 0, r->D, 1));
     v[M_mlp_concept] = conc;
+    v[M_mlp_label_c] = lab_c;
     v[M_mlp_complement] = comp;
     v[M_mlp_noise] = noise;
 }
@@ -446,8 +473,10 @@ static void evaluate(run *r, double gnorm, double *v) {
 /* ---- final summary ----------------------------------------------------------------------- */
 
 /* Decay rate of err[n] at steps[n]: the decaying part runs from the first point at or below
- * 0.8 err[0] to the last point before err first reaches the floor (2 / n_test, where log error is
- * mostly counting noise); minus the least-squares slope of log err over it. NaN with < 3 points. */
+ * 0.8 err[0] to the last point before err first reaches the floor (10 / n_test: below ten test
+ * errors log error is mostly counting noise, and the slow tail at ~1e-3 that follows the
+ * exponential phase would flatten its fit); minus the least-squares slope of log err over it.
+ * NaN with < 3 points. */
 static double decay_rate(const double *err, const double *steps, int n, double floor) {
     int lo = -1, hi = -1;
     for (int i = 0; i < n; i++) {
@@ -547,7 +576,7 @@ static isw_status concept_train(const void *vcfg, uint64_t seed, const isw_log_s
         if (res->status == ISW_TRAIN_DONE) {
             memcpy(final, v, sizeof v);
             final[M_test_err_decay] =
-                decay_rate(hist.err, hist.step, hist.n, 2.0 / (double)cfg->n_test);
+                decay_rate(hist.err, hist.step, hist.n, 10.0 / (double)cfg->n_test);
             for (int i = 0; i < hist.n; i++)
                 if (hist.err[i] < 0.01) {
                     final[M_step_err_below_1pct] = hist.step[i];

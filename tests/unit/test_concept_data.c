@@ -1,7 +1,8 @@
 /* Data and kernel checks of the concept model: dictionary orthogonality and norms, label and
  * concept balance, co-activation rates against p_poly and p_irr, noise variance, the OOD
- * generators, the BLAS forward/backward against the naive loops on odd shapes, and bad parameter
- * combinations rejected by the model's check.
+ * generators, the BLAS forward/backward against the naive loops on odd shapes, the tied and
+ * independent initializations (qk_init), and bad parameter combinations rejected by the model's
+ * check.
  *
  * By hand: build-dir/tests/test_concept_data */
 #include <math.h>
@@ -177,7 +178,7 @@ static void test_blas_vs_naive(int d, int dh, int m, int L, int B) {
     CHECK(isw_ctf_alloc(&net, dims, &err) == ISW_OK && isw_ctf_work_alloc(&w, dims, B, L, &err) == ISW_OK,
           "alloc");
     isw_rng_init(&rng, (uint64_t)(d * 1000 + L), 0);
-    isw_ctf_init_weights(&net, &rng, 0.4);
+    isw_ctf_init_weights(&net, &rng, 0.4, 0);
     size_t nh = (size_t)B * L * 2 * d;
     double *h = malloc(sizeof(double) * nh), *xq = malloc(sizeof(double) * (size_t)B * d);
     double *f = malloc(sizeof(double) * (size_t)B), *a = malloc(sizeof(double) * (size_t)B * L);
@@ -214,6 +215,38 @@ static void test_blas_vs_naive(int d, int dh, int m, int L, int B) {
     isw_ctf_free(&net);
 }
 
+/* qk_init: tied draws W_Q once and copies it into W_K (so W_K^T W_Q is PSD with mean init^2 dh I);
+ * independent draws both. Either way the draws are N(0, init^2) and W_O is its own draw. The
+ * enum and the table's choice names agree. */
+static void test_init(void) {
+    const isw_param_def *p = &isw_concept_model.params[isw_param_find(
+        isw_concept_model.params, isw_concept_model.n_params, "qk_init")];
+    CHECK(isw_param_choice_index(p, "tied") == ISW_QK_tied &&
+              isw_param_choice_index(p, "independent") == ISW_QK_independent && defaults().qk_init == ISW_QK_tied,
+          "qk_init choices match their enum; tied is the default");
+    isw_ctf_dims dims = {40, 80, 80, 30};
+    isw_ctf net;
+    isw_error err;
+    CHECK(isw_ctf_alloc(&net, dims, &err) == ISW_OK, "alloc");
+    for (int tied = 0; tied <= 1; tied++) {
+        isw_rng rng;
+        isw_rng_init(&rng, 11, 0);
+        isw_ctf_init_weights(&net, &rng, 0.1, tied);
+        long nqk = (long)dims.dh * dims.d, no = (long)dims.m * dims.d, same = 0, same_o = 0;
+        double sq = 0;
+        for (long i = 0; i < nqk; i++) same += net.w.wq[i] == net.w.wk[i];
+        for (long i = 0; i < no; i++) same_o += net.w.wq[i] == net.w.wo[i] || net.w.wk[i] == net.w.wo[i];
+        for (long i = 0; i < net.n_params; i++) sq += net.params[i] * net.params[i];
+        double sd = sqrt(sq / (double)net.n_params);
+        printf("init %s: W_K == W_Q in %ld of %ld entries, sd %.4f\n", tied ? "tied" : "independent", same,
+               nqk, sd);
+        CHECK(tied ? same == nqk : same == 0, "W_K %s W_Q", tied ? "equals" : "differs from");
+        CHECK(fabs(sd / 0.1 - 1) < 0.02, "entries have sd init: %g", sd);
+        CHECK(same_o == 0, "W_O is its own draw");
+    }
+    isw_ctf_free(&net);
+}
+
 static void expect_rejected(isw_concept_cfg cfg, const char *param) {
     int blame = -1;
     char why[256] = "";
@@ -241,6 +274,7 @@ int main(void) {
     test_balance();
     test_coactivation();
     test_noise();
+    test_init();
     test_blas_vs_naive(5, 3, 6, 3, 7);
     test_blas_vs_naive(7, 14, 2, 1, 1);
     test_blas_vs_naive(9, 11, 10, 17, 13);

@@ -73,7 +73,8 @@ done:
     free(ana);
 }
 
-/* The naive reference backward (scores as (W_K h_l)^T (W_Q h_q)) agrees with the BLAS one. */
+/* The naive reference backward (keys W_K x_l on the words, values the label halves) agrees with
+ * the BLAS one. */
 static void check_naive(instance *in) {
     analytic(in, 0.0);
     double *g = calloc((size_t)in->net.n_params, sizeof(double));
@@ -98,7 +99,7 @@ int main(void) {
     isw_rng rng;
     isw_rng_init(&rng, 42, 0);
     /* init 0.6: scores of order one (softmax away from uniform), a mix of active ReLUs */
-    isw_ctf_init_weights(&in.net, &rng, 0.6);
+    isw_ctf_init_weights(&in.net, &rng, 0.6, 0);
     isw_rng_normal_fill(&rng, in.h, B * L * 10, 1.0);
     isw_rng_normal_fill(&rng, in.xq, B * 5, 1.0);
     for (int b = 0; b < B; b++) in.y[b] = (isw_rng_u32(&rng) & 1) ? 1.0 : -1.0;

@@ -50,7 +50,7 @@ static void check_shape(const shape *s) {
     isw_rng rng;
     isw_rng_init(&rng, 5, 1);
     isw_concept_fill(&set, B, s->kind, &dict, &cfg, &rng);
-    isw_ctf_init_weights(&net, &rng, 0.7);
+    isw_ctf_init_weights(&net, &rng, 0.7, 0);
 
     double *h = malloc(sizeof(double) * (size_t)B * L * D), *xq = malloc(sizeof(double) * (size_t)B * s->d);
     double *y = malloc(sizeof(double) * B), *f = malloc(sizeof(double) * B), *a = malloc(sizeof(double) * (size_t)B * L);
