@@ -1,0 +1,10 @@
+"""iclsweep: read iclsweep result files (format iclsweep/2) and analyse sweeps of in-context
+learning: tables with confidence intervals, phase diagrams, learning curves, thresholds, refined
+sweeps and reports. See docs/analysis.md in the iclsweep repository."""
+from .reader import (FORMAT, IncompatibleFiles, IncompleteSweepWarning, NotAnIclsweepFile,
+                     inspect, load, load_traj)
+from .cube import open_dataset
+
+__version__ = "0.1.0"
+__all__ = ["FORMAT", "IncompatibleFiles", "IncompleteSweepWarning", "NotAnIclsweepFile", "inspect",
+           "load", "load_traj", "open_dataset"]

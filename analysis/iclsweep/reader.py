@@ -1,0 +1,410 @@
+"""Reading iclsweep result files (format iclsweep/2, docs/file-format.md) into pandas.
+
+The file is the contract between the C engine and every analysis: /tasks, /final (one row per
+task) and /traj (task x log point), named dimensions, a JSON `grid` attribute describing the
+sweep's dimensions. This module opens files read-only without HDF5 file locking (a sweep may be
+writing them), checks that they are iclsweep/2 files, and turns /tasks + /final into one tidy
+DataFrame, one row per task; several files (shards, extended sweeps) combine by task identity.
+
+Workload: a handful to ~10^6 tasks and a few dozen columns; /tasks and /final always fit in
+memory and are read whole. /traj (tasks x log points x metrics) is read only by `load_traj` and
+the cube (cube.py).
+
+Only `done` rows are results: the final metrics of every other row are masked to NaN (unless
+done_only=False), and a file that is not complete says so (a warning and DataFrame.attrs).
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+
+import h5py
+import numpy as np
+import pandas as pd
+
+FORMAT = "iclsweep/2"
+
+# The status enum of /tasks/status, in value order (also read back from the file's enum).
+STATUS_LABELS = ("pending", "running", "done", "failed", "diverged")
+
+# /tasks columns that are bookkeeping rather than model parameters (docs/file-format.md).
+BOOKKEEPING = ("replicate", "key", "seed", "point", "cost", "status", "attempts", "rank", "wall_s",
+               "steps_done", "error")
+REQUIRED_TASK_COLUMNS = ("replicate", "key", "seed", "point", "status")
+REQUIRED_ATTRS = ("format", "name", "model", "seed", "grid", "n_tasks", "n_log_points",
+                  "replicates")
+
+# When the same task (key) is in several files, the row kept is the most advanced one: done,
+# then diverged, failed, running, pending; ties go to the file named first.
+_STATUS_PRIORITY = {"done": 0, "diverged": 1, "failed": 2, "running": 3, "pending": 4}
+
+
+class NotAnIclsweepFile(ValueError):
+    """The path is not a readable iclsweep/2 result file; the message names the file and why."""
+
+
+class IncompatibleFiles(ValueError):
+    """Files that cannot be combined (another model, seed or data generator)."""
+
+
+class IncompleteSweepWarning(UserWarning):
+    """Some tasks of the file(s) are not done: statistics use the done ones only."""
+
+
+@dataclass
+class Column:
+    """One dataset's documentation: its group, name, `description` and `units` attributes."""
+    group: str
+    name: str
+    description: str = ""
+    units: str = ""
+
+
+@dataclass
+class SweepFile:
+    """What a result file says about itself (root attributes, grid, columns), without the data."""
+    path: str
+    attrs: dict
+    grid: dict
+    params: list            # model parameters in /tasks, as used
+    settings: list          # <param>_setting columns (derived parameters as set)
+    final: list             # /final metric names
+    traj: list              # /traj metric names (without step)
+    columns: dict = field(default_factory=dict)    # (group, name) -> Column
+
+    @property
+    def model(self):
+        return self.attrs["model"]
+
+    @property
+    def name(self):
+        return self.attrs["name"]
+
+    @property
+    def dims(self):
+        """The grid's dimensions, slowest first: dicts with name, params, size, zip."""
+        return self.grid.get("dims", [])
+
+    @property
+    def grid_params(self):
+        """Every parameter the grid varies, in the order of its dimensions."""
+        return [p for d in self.dims for p in d["params"]]
+
+
+def _text(v):
+    """An HDF5 attribute value as a Python value (text decoded, numpy scalars unwrapped)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, np.ndarray) and v.shape == ():
+        v = v[()]
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def open_h5(path):
+    """Opens path read-only without file locking (a running sweep may hold it). Raises
+    FileNotFoundError or NotAnIclsweepFile naming the file."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return h5py.File(path, "r", locking=False)
+    except OSError as e:
+        raise NotAnIclsweepFile(f"{path}: not an iclsweep result file: HDF5 cannot open it "
+                                f"({e})") from None
+
+
+def _column(ds, group, name):
+    return Column(group, name, str(_text(ds.attrs.get("description", ""))),
+                  str(_text(ds.attrs.get("units", ""))))
+
+
+def _check_layout(f, path):
+    """Raises NotAnIclsweepFile saying what makes f not a complete iclsweep/2 file."""
+    if "format" not in f.attrs:
+        raise NotAnIclsweepFile(f"{path}: not an iclsweep result file (no 'format' attribute at "
+                                f"the root)")
+    fmt = _text(f.attrs["format"])
+    if fmt != FORMAT:
+        hint = (": it was written by an older iclsweep; run the sweep again with this one"
+                if str(fmt).startswith("iclsweep/") else "")
+        raise NotAnIclsweepFile(f"{path}: format is '{fmt}', this reader reads '{FORMAT}'{hint}")
+    if "layout_complete" not in f.attrs:
+        raise NotAnIclsweepFile(f"{path}: the file was never completely created (no "
+                                f"'layout_complete' attribute): the run creating it was killed; "
+                                f"run the sweep again")
+    missing = [a for a in REQUIRED_ATTRS if a not in f.attrs]
+    if missing:
+        raise NotAnIclsweepFile(f"{path}: root attribute(s) {', '.join(missing)} missing")
+    for group in ("tasks", "traj", "final"):
+        if not isinstance(f.get(group), h5py.Group):
+            raise NotAnIclsweepFile(f"{path}: not a complete iclsweep file: no group /{group}")
+    missing = [c for c in REQUIRED_TASK_COLUMNS if c not in f["tasks"]]
+    if "step" not in f["traj"]:
+        missing.append("/traj/step")
+    if missing:
+        raise NotAnIclsweepFile(f"{path}: dataset(s) {', '.join(missing)} missing from /tasks")
+    T, S = int(_text(f.attrs["n_tasks"])), int(_text(f.attrs["n_log_points"]))
+    for group, shape in (("tasks", (T,)), ("final", (T,)), ("traj", (T, S))):
+        for name, ds in f[group].items():
+            if ds.shape != shape:
+                raise NotAnIclsweepFile(f"{path}: /{group}/{name} has shape {ds.shape}, the "
+                                        f"file's n_tasks and n_log_points say {shape}")
+
+
+def inspect(path):
+    """Reads a result file's description (attributes, grid, column names and docs) without its
+    data. Raises NotAnIclsweepFile (naming the file and the problem) for anything else."""
+    path = os.fspath(path)
+    with open_h5(path) as f:
+        _check_layout(f, path)
+        attrs = {k: _text(v) for k, v in f.attrs.items()}
+        try:
+            grid = json.loads(attrs["grid"])
+        except (TypeError, ValueError) as e:
+            raise NotAnIclsweepFile(f"{path}: the 'grid' attribute is not JSON ({e})") from None
+        names = list(f["tasks"].keys())
+        settings = [n for n in names if n.endswith("_setting") and n[:-8] in names]
+        params = [n for n in names if n not in BOOKKEEPING and n not in settings]
+        columns = {(g, n): _column(ds, g, n) for g in ("tasks", "final", "traj")
+                   for n, ds in f[g].items()}
+        final = list(f["final"].keys())
+        traj = [n for n in f["traj"].keys() if n != "step"]
+    sf = SweepFile(path, attrs, grid, params, settings, final, traj, columns)
+    unknown = [p for p in sf.grid_params if p not in params]
+    if unknown:
+        raise NotAnIclsweepFile(f"{path}: the grid names parameter(s) {', '.join(unknown)} that "
+                                f"/tasks does not have")
+    return sf
+
+
+def read_column(ds):
+    """A whole /tasks or /final dataset as numpy: text decoded to str, status to its labels' codes
+    (the enum's integers), bool parameters (uint8 0/1) kept as stored."""
+    if h5py.check_string_dtype(ds.dtype) is not None:
+        raw = ds[()]
+        return np.array([(b.decode("utf-8") if isinstance(b, bytes) else str(b)).rstrip("\0")
+                         for b in raw], dtype=object)
+    return ds[()]
+
+
+def _status(ds):
+    """/tasks/status as a pandas Categorical over the enum's labels in value order."""
+    codes = ds[()]
+    mapping = h5py.check_enum_dtype(ds.dtype)
+    if mapping is None:     # a tool that dropped the enum: fall back on flag_meanings
+        meanings = _text(ds.attrs.get("flag_meanings", " ".join(STATUS_LABELS)))
+        values = ds.attrs.get("flag_values", np.arange(len(STATUS_LABELS)))
+        mapping = dict(zip(str(meanings).split(), np.asarray(values).tolist()))
+    by_value = sorted(mapping.items(), key=lambda kv: kv[1])
+    labels = [k for k, _ in by_value]
+    lookup = np.full(max(v for _, v in by_value) + 1, -1)
+    for i, (_, v) in enumerate(by_value):
+        lookup[v] = i
+    return pd.Categorical.from_codes(lookup[codes], categories=labels)
+
+
+def _is_bool_param(ds, name, sf):
+    return name in sf.params + sf.settings and ds.dtype == np.uint8
+
+
+def _read_one(sf):
+    """One file's /tasks and /final as a DataFrame (unmasked), with `task` from the /task scale and
+    `_row` (the row in the file) for the trajectories."""
+    with open_h5(sf.path) as f:
+        tasks = f["tasks"]
+        cols = {}
+        T = int(sf.attrs["n_tasks"])
+        cols["task"] = f["task"][()] if "task" in f else np.arange(T)
+        for name, ds in tasks.items():
+            if name == "status":
+                cols[name] = _status(ds)
+            elif _is_bool_param(ds, name, sf):
+                cols[name] = ds[()].astype(bool)
+            else:
+                cols[name] = read_column(ds)
+        clash = [m for m in sf.final if m in cols]
+        for m in sf.final:
+            cols["final_" + m if m in clash else m] = f["final"][m][()]
+    df = pd.DataFrame(cols)
+    df["_row"] = np.arange(T)
+    return df
+
+
+def _check_compatible(sfs):
+    """Raises IncompatibleFiles when the files are not of one sweep family (model, seed,
+    generator)."""
+    first = sfs[0]
+    for sf in sfs[1:]:
+        for attr in ("model", "seed", "generator"):
+            a, b = first.attrs.get(attr), sf.attrs.get(attr)
+            if a != b:
+                raise IncompatibleFiles(
+                    f"cannot combine {first.path} and {sf.path}: {attr} '{a}' vs '{b}' (results "
+                    f"combine by task identity only within one model, sweep seed and data "
+                    f"generator)")
+
+
+def _combine(frames):
+    """Concatenates per-file frames and keeps one row per task identity (key): the most advanced
+    status, ties to the earlier file. Adds `_file` (index into the list of files)."""
+    for i, df in enumerate(frames):
+        df["_file"] = i
+    df = pd.concat(frames, ignore_index=True)
+    if len(frames) == 1:
+        return df
+    prio = df["status"].astype(str).map(_STATUS_PRIORITY).fillna(9)
+    order = np.lexsort((np.arange(len(df)), prio.to_numpy()))
+    keep = df.iloc[order].drop_duplicates("key", keep="first").index
+    return df.loc[np.sort(keep)].reset_index(drop=True)
+
+
+def counts(status):
+    """Tasks per status label (every label, zeros included), as a dict."""
+    c = pd.Series(status).value_counts()
+    return {label: int(c.get(label, 0)) for label in STATUS_LABELS}
+
+
+def completion_text(n_by_status, where=""):
+    """'12 of 30 tasks done (18 pending)' style summary of a counts() dict."""
+    total = sum(n_by_status.values())
+    rest = [f"{n} {label}" for label, n in n_by_status.items() if label != "done" and n]
+    text = f"{n_by_status['done']} of {total} tasks done"
+    if rest:
+        text += " (" + ", ".join(rest) + ")"
+    return (where + ": " if where else "") + text
+
+
+def _warn_incomplete(paths, n_by_status):
+    if n_by_status["done"] < sum(n_by_status.values()):
+        warnings.warn(completion_text(n_by_status, ", ".join(paths)) +
+                      "; only done tasks are results", IncompleteSweepWarning, stacklevel=3)
+
+
+def _as_list(paths):
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    paths = [os.fspath(p) for p in paths]
+    if not paths:
+        raise ValueError("no result file given")
+    return paths
+
+
+def read(paths):
+    """(list of SweepFile, combined unmasked DataFrame with _file and _row) for one or several
+    files. Shared by load, load_traj and the cube."""
+    paths = _as_list(paths)
+    sfs = [inspect(p) for p in paths]
+    _check_compatible(sfs)
+    return sfs, _combine([_read_one(sf) for sf in sfs])
+
+
+def column_order(sfs, df):
+    """task, grid parameters (grid order), other parameters, settings, bookkeeping, metrics."""
+    grid = list(dict.fromkeys(p for sf in sfs for p in sf.grid_params))
+    params = list(dict.fromkeys(p for sf in sfs for p in sf.params if p not in grid))
+    settings = list(dict.fromkeys(s for sf in sfs for s in sf.settings))
+    book = [c for c in BOOKKEEPING if c in df.columns]
+    first = ["task"] + grid + params + settings + book
+    return first + [c for c in df.columns if c not in first and not c.startswith("_")]
+
+
+def final_names(sfs, df):
+    """The /final metric columns of df (renamed final_<m> where a /tasks column has the name)."""
+    names = list(dict.fromkeys(m for sf in sfs for m in sf.final))
+    return [("final_" + m) if ("final_" + m) in df.columns else m for m in names]
+
+
+def describe_files(sfs, n_by_status):
+    """The attrs every reader result carries: the sweep, its provenance, how complete it is."""
+    first = sfs[0]
+    docs = {}
+    for sf in sfs:
+        for (group, name), col in sf.columns.items():
+            docs.setdefault(name if group != "traj" else f"traj/{name}", col)
+    return {
+        "name": first.name, "model": first.model, "format": FORMAT,
+        "files": [sf.path for sf in sfs], "seed": first.attrs.get("seed"),
+        "generator": first.attrs.get("generator", ""), "grid": first.grid,
+        "grid_params": list(dict.fromkeys(p for sf in sfs for p in sf.grid_params)),
+        "params": list(dict.fromkeys(p for sf in sfs for p in sf.params)),
+        "final_metrics": list(dict.fromkeys(m for sf in sfs for m in sf.final)),
+        "traj_metrics": list(dict.fromkeys(m for sf in sfs for m in sf.traj)),
+        "counts": n_by_status, "n_tasks": sum(n_by_status.values()),
+        "n_done": n_by_status["done"],
+        "complete": n_by_status["done"] == sum(n_by_status.values()),
+        "columns": {k: {"description": c.description, "units": c.units}
+                    for k, c in docs.items()},
+        "root_attrs": first.attrs,
+    }
+
+
+def load(paths, *, done_only=True, warn=True):
+    """The sweep's tasks as a tidy DataFrame, one row per task.
+
+    paths: one result file or a list of them (shards, extended sweeps), combined by task identity
+    (`key`); files of another model, sweep seed or data generator are refused (IncompatibleFiles).
+    Columns: task (index in the sweep), every parameter as used (grid parameters first),
+    `<p>_setting` for derived parameters, replicate, key, seed, point, cost, status (Categorical
+    over pending/running/done/failed/diverged), attempts, rank, wall_s, steps_done, error (str),
+    then every final metric (NaN unless the task is done, when done_only), and `file` when several
+    files were read. df.attrs: name, model, grid, counts by status, complete, column docs, ...
+    A file with tasks not done gives an IncompleteSweepWarning (unless warn=False)."""
+    sfs, df = read(paths)
+    metrics = final_names(sfs, df)
+    if done_only:
+        df.loc[df["status"] != "done", metrics] = np.nan
+    if len(sfs) > 1:
+        df["file"] = [sfs[i].path for i in df["_file"]]
+    out = df[column_order(sfs, df)].copy()
+    n_by_status = counts(out["status"])
+    out.attrs = describe_files(sfs, n_by_status)
+    if warn:
+        _warn_incomplete([sf.path for sf in sfs], n_by_status)
+    return out
+
+
+def load_traj(paths, *, metrics=None, done_only=True, warn=True):
+    """Trajectories in long format: one row per (task, log point) with step >= 0.
+
+    Columns: task, key, replicate, the grid parameters, status, step, then every /traj metric (or
+    those in `metrics`); metrics of tasks that are not done are NaN when done_only. attrs as in
+    load()."""
+    sfs, df = read(paths)
+    names = list(dict.fromkeys(m for sf in sfs for m in sf.traj))
+    if metrics is not None:
+        unknown = [m for m in metrics if m not in names]
+        if unknown:
+            raise KeyError(f"no trajectory metric {', '.join(unknown)} in "
+                           f"{', '.join(sf.path for sf in sfs)}; there are: {', '.join(names)}")
+        names = list(metrics)
+    grid = list(dict.fromkeys(p for sf in sfs for p in sf.grid_params))
+    parts = []
+    for i, sf in enumerate(sfs):
+        rows = df[df["_file"] == i]
+        if rows.empty:
+            continue
+        sel = rows["_row"].to_numpy()
+        with open_h5(sf.path) as f:
+            step = f["traj/step"][()][sel]
+            data = {m: (f["traj"][m][()][sel] if m in f["traj"] else np.full(step.shape, np.nan))
+                    for m in names}
+        ti, li = np.nonzero(step >= 0)
+        part = rows.iloc[ti][["task", "key", "replicate"] + grid + ["status"]]
+        part = part.reset_index(drop=True)
+        part["step"] = step[ti, li]
+        for m in names:
+            part[m] = data[m][ti, li]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["task", "key", "replicate"] + grid + ["status", "step"] + names)
+    if done_only and len(out):
+        out.loc[out["status"] != "done", names] = np.nan
+    n_by_status = counts(df["status"])
+    out.attrs = describe_files(sfs, n_by_status)
+    if warn:
+        _warn_incomplete([sf.path for sf in sfs], n_by_status)
+    return out
