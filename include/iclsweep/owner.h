@@ -1,0 +1,40 @@
+/* One writer per result file: the run that writes OUT.h5 holds OUT.h5.lock.
+ *
+ * Two runs on one file (a double submit, a requeue that overlaps its predecessor) would train the
+ * same tasks twice and could set a finished task back to pending, so rank 0 takes the file before
+ * anything else touches it. The lock file carries an owner record (host, pid, Slurm job, since,
+ * heartbeat) under an fcntl lock: the lock dies with its holder, so a crashed run never blocks a
+ * resume on the same node; across nodes, where a file system may not share fcntl locks, a record
+ * whose heartbeat (renewed every ISW_OWNER_BEAT_S by a thread) is older than ISW_OWNER_STALE_S is
+ * proven stale. */
+#ifndef ICLSWEEP_SWEEP_OWNER_H
+#define ICLSWEEP_SWEEP_OWNER_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "iclsweep/error.h"
+
+#define ISW_OWNER_BEAT_S 15
+#define ISW_OWNER_STALE_S 90
+
+typedef struct {
+    int fd;              /* the open lock file, -1 when not held */
+    char path[4200];     /* OUT.h5.lock */
+    char record[512];    /* our record, without the heartbeat */
+    pthread_t beat;      /* renews the heartbeat */
+    int beating;
+    pthread_mutex_t mu;
+    pthread_cond_t wake;
+    int stop;
+} isw_owner;
+
+/* Takes out_path for this process, or refuses (ISW_EINPUT) naming the holder. */
+isw_status isw_owner_take(isw_owner *o, const char *out_path, isw_error *err);
+/* Gives it back: stops the heartbeat, removes the lock file. Safe on an owner never taken. */
+void isw_owner_release(isw_owner *o);
+/* Describes the live holder of out_path into buf[size] ("host h, pid p, ..."); returns 1 when a
+ * holder is live (its lock is held, or its heartbeat is fresh), 0 otherwise. */
+int isw_owner_describe(const char *out_path, char *buf, size_t size);
+
+#endif
