@@ -14,7 +14,7 @@ typedef enum {
     ISW_EINTERNAL = 1, /* a bug or an environment failure (out of memory, I/O) */
     ISW_EINPUT = 2,    /* bad usage or bad input: YAML, HDF5 file, command line */
     ISW_ESTOPPED = 3,  /* stopped early by a signal; work remains */
-    ISW_EFAILED = 4    /* finished, but some tasks failed or diverged */
+    ISW_EFAILED = 4    /* finished, but some tasks failed (program or I/O errors; divergence is a result) */
 } isw_status;
 
 #define ISW_ERROR_MAX 1024

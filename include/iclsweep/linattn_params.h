@@ -44,7 +44,7 @@
     X(beta1, REAL, 0.9, 0, 0.999999, NULL, "", "Adam first-moment decay")                         \
     X(beta2, REAL, 0.999, 0, 0.999999999, NULL, "", "Adam second-moment decay")                  \
     X(grad_path, CHOICE, 0, 0, 0, "auto|gram|samples", "",                                       \
-      "full-batch gradient from the Gram matrix S^T S/P, from the samples S, or the cheaper")    \
+      "full-batch gradient from the Gram matrix S^T S/P (gram), from the samples S (samples), or whichever is cheaper (auto)") \
     X(theory, BOOL, 1, 0, 1, NULL, "",                                                           \
       "at the end: closed-form Gibbs mean, zero modes, ridge and dMMSE baselines (D <= 40)")
 
@@ -52,5 +52,7 @@ ISW_PARAMS_STRUCT(ISW_LINATTN_PARAMS, isw_linattn_cfg)
 
 /* The number of training prompts of cfg: P, or round(alpha D^2) (at least 1) when alpha > 0. */
 int64_t isw_linattn_train_prompts(const isw_linattn_cfg *cfg);
+/* The training rows one step reads: batch for minibatch sgd and adam (0 < batch < P), else P. */
+int64_t isw_linattn_batch(const isw_linattn_cfg *cfg);
 
 #endif

@@ -58,17 +58,24 @@ const char *isw_ptype_name(isw_ptype t);
 /* Checks value v against p's type and range; on failure writes what was expected into
  * expected[size] and returns ISW_EINPUT. */
 isw_status isw_param_check(const isw_param_def *p, double v, char *expected, size_t size);
+/* The range p accepts: INT "[lo, hi]", REAL "[lo, hi]" with each bound as the shortest text that
+ * reads back exactly, CHOICE "a|b|c", BOOL "true|false". Writes into buf[size], returns buf. */
+const char *isw_param_range(const isw_param_def *p, char *buf, size_t size);
 /* Describes what p accepts ("an integer in [1, 4096]", "one of adam|gd") into buf. */
 const char *isw_param_expected(const isw_param_def *p, char *buf, size_t size);
 
 /* Canonical text of value v of p, as used in task identities: INT "%lld", REAL "%.17g", CHOICE
- * the choice's name, BOOL true/false. Writes into buf[size], returns buf. */
+ * the choice's name, BOOL true/false. A value its type cannot hold (an INT past int64 or not
+ * integral, a CHOICE index out of range) is written as the double it is. Writes into buf[size],
+ * returns buf. */
 const char *isw_param_canon(const isw_param_def *p, double v, char *buf, size_t size);
 /* Short human form of v (REAL "%g"); otherwise as isw_param_canon. */
 const char *isw_param_show(const isw_param_def *p, double v, char *buf, size_t size);
 
 /* Writes the values vals[n] (one per row of table[n]) into the typed config struct cfg. */
 void isw_params_to_cfg(const isw_param_def *table, int n, const double *vals, void *cfg);
+/* Reads the values of the typed config struct cfg back into vals[n] (the inverse of the above). */
+void isw_params_from_cfg(const isw_param_def *table, int n, const void *cfg, double *vals);
 /* Fills vals[n] with the table's defaults. */
 void isw_params_defaults(const isw_param_def *table, int n, double *vals);
 /* Index of parameter `name` in table[n], or -1. */

@@ -9,6 +9,11 @@
 
 #include <stdint.h>
 
+/* The version of the streams below (Philox4x32-10, 53-bit uniforms, Box-Muller normals): any
+ * change to what a (seed, stream) pair yields bumps it, and with it the generator recorded in
+ * every result file (include/iclsweep/model.h). */
+#define ISW_RNG_VERSION "rng/1"
+
 /* One Philox4x32-10 block: out[4] = philox(ctr[4], key[2]). Pure function. */
 void isw_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 

@@ -16,6 +16,7 @@
 
 #define ISW_SPEC_MAX_BYTES (1L << 20)          /* a sweep file larger than 1 MiB is refused */
 #define ISW_SPEC_MAX_NODES 100000L             /* YAML nodes visited, aliases expanded */
+#define ISW_SPEC_MAX_DEPTH 64                  /* lists and mappings nested, aliases expanded */
 #define ISW_SPEC_MAX_AXIS 1000000L             /* values in one axis */
 #define ISW_SPEC_DEFAULT_MAX_TASKS 10000000LL  /* tasks in a sweep, unless max_tasks says */
 #define ISW_SPEC_LIMIT_MAX_TASKS 1000000000LL  /* the most max_tasks may allow */
@@ -79,12 +80,15 @@ typedef struct {
 } isw_task;
 
 /* Reads and validates the sweep file at path. max_tasks > 0 overrides the file's max_tasks.
- * On success *sw owns its memory (free with isw_sweep_free). On failure returns ISW_EINPUT (or
- * ISW_EINTERNAL) with "path:line:col: key: what was found, what was expected" in err, and *sw is
- * left empty. */
+ * path must name a regular file (a FIFO, device, socket or directory is refused without blocking),
+ * or be "-" to read standard input to its end (messages then say <stdin>, the default name is
+ * "stdin"). On success *sw owns its memory (free with isw_sweep_free). On failure returns
+ * ISW_EINPUT (or ISW_EINTERNAL) with "path:line:col: key: what was found, what was expected" in
+ * err (text from the file escaped for the terminal), and *sw is left empty. */
 isw_status isw_sweep_load(const char *path, int64_t max_tasks, isw_sweep *sw, isw_error *err);
 
-/* As isw_sweep_load, from text[len] in memory; `path` names it in messages. */
+/* As isw_sweep_load, from text[len] in memory; `path` names it in messages ("-" shows as
+ * <stdin>). */
 isw_status isw_sweep_parse(const char *text, long len, const char *path, int64_t max_tasks,
                            isw_sweep *sw, isw_error *err);
 

@@ -1,104 +1,204 @@
-/* The result file: one parallel HDF5 file per sweep (DESIGN.md section 4).
+/* The result file: one parallel HDF5 file per sweep, format iclsweep/2 (docs/file-format.md).
  *
- * Every dataset is created collectively at its final size when the sweep starts (the grid is
- * known), contiguous and never chunked, so after creation no metadata changes: each worker writes
- * its own rows with independent MPI-IO, which go straight to the file. Durability order for a row:
- * trajectories and final metrics first, then wall time and step, status last, so a job killed at
- * any instant never leaves a row that says done without its data.
- *
- * Layout (T tasks, S log points):
- *   /                 attrs: format, sweep (YAML text), spec_hash, name, model, seed, n_tasks,
- *                     n_log_points, iclsweep_version, git_commit, mpi_version, hdf5_version,
- *                     blas_version, created
- *   /tasks/<param>    [T] every model parameter (int64, float64, or string for choices)
- *   /tasks/{replicate, seed, key, point, cost, status, attempts, rank, wall_s, steps_done, error}
- *   /traj/step        [S] int64, or [T, S] padded with -1 when schedules differ across tasks
- *   /traj/<metric>    [T, S] float64, NaN past the last logged point of a task
- *   /final/<metric>   [T] float64 */
+ * The store knows HDF5 and the file's layout, and nothing of sweep files or trainers: the sweep
+ * layer hands it an isw_store_layout (task count, log points, the parameter and metric tables,
+ * root attributes, and a callback that resolves any row's task). Every dataset is created
+ * collectively at its final size when the sweep starts, so after creation no metadata changes and
+ * each worker writes its own rows with independent MPI-IO. Durability order for a finished task:
+ * /traj and /final rows first, then wall time, steps and error, status last, so a job killed at
+ * any instant never leaves a row that says done without its data. */
 #ifndef ICLSWEEP_STORE_H
 #define ICLSWEEP_STORE_H
 
+#include <math.h>
 #include <mpi.h>
 #include <stdint.h>
 
 #include "iclsweep/error.h"
-#include "iclsweep/spec.h"
-#include "iclsweep/train.h"
+#include "iclsweep/metric.h"
+#include "iclsweep/params.h"
 
-#define ISW_STORE_FORMAT "iclsweep/1"
+#define ISW_STORE_FORMAT "iclsweep/2"
 #define ISW_STORE_ERROR_LEN 96 /* bytes of /tasks/error, NUL included */
 
-/* Values of /tasks/status (an HDF5 enum over uint8 with these names). */
-typedef enum {
-    ISW_TASK_PENDING = 0,
-    ISW_TASK_RUNNING = 1,
-    ISW_TASK_DONE = 2,
-    ISW_TASK_FAILED = 3,
-    ISW_TASK_DIVERGED = 4
-} isw_task_state;
-#define ISW_TASK_N_STATES 5
+/* The task states, in the order of their values in /tasks/status (an HDF5 enum over uint8):
+ * X(ENUM_SUFFIX, label). */
+#define ISW_TASK_STATES(X) X(PENDING, pending) X(RUNNING, running) X(DONE, done) X(FAILED, failed) X(DIVERGED, diverged)
+
+#define ISW_TASK_STATE_ENUM_(E, label) ISW_TASK_##E,
+typedef enum { ISW_TASK_STATES(ISW_TASK_STATE_ENUM_) ISW_TASK_N_STATES } isw_task_state;
+#undef ISW_TASK_STATE_ENUM_
+/* The label of a state ("done"), or "unknown". */
 const char *isw_task_state_name(int state);
+
+typedef char isw_error_text[ISW_STORE_ERROR_LEN];
+
+/* The per-task columns of /tasks besides the parameters, listed once. From these lists come the
+ * row struct below, the table read back by isw_store_read_table, the datasets' creation, checks,
+ * initial fill and `description`/`units` attributes.
+ *
+ * Identity columns, written once at creation from the task:
+ *     X(name, C type, kind, units, description) */
+#define ISW_TASK_ID_COLUMNS(X)                                                                     \
+    X(replicate, int32_t, I32, "", "replicate index of the task at its grid point")              \
+    X(key, uint64_t, U64, "",                                                                    \
+      "the task's identity: hash of its model, its parameters as set (sorted by name) and its "  \
+      "replicate")                                                                               \
+    X(seed, uint64_t, U64, "", "the task's random seed, derived from the sweep seed and its key") \
+    X(point, int64_t, I64, "",                                                                   \
+      "index of the task's grid point (row-major over the dimensions of the grid attribute)")    \
+    X(cost, double, F64, "flop", "the model's estimate of the task's cost")
+/* Bookkeeping columns, written as tasks run: X(name, C type, kind, initial value, units,
+ * description). Their initial values are also the padding convention of the file. */
+#define ISW_TASK_STATE_COLUMNS(X)                                                                  \
+    X(status, uint8_t, STATUS, ISW_TASK_PENDING, "", "pending, running, done, failed or diverged") \
+    X(attempts, uint8_t, U8, 0, "", "times the task was started")                                \
+    X(rank, int32_t, I32, -1, "", "MPI rank that last ran the task (-1: never run)")             \
+    X(wall_s, double, F64, NAN, "s", "wall time of the last attempt (NaN: never finished)")      \
+    X(steps_done, int64_t, I64, -1, "steps",                                                     \
+      "last training step reached, the diverging step for diverged tasks (-1: never finished)")  \
+    X(error, isw_error_text, TEXT, 0, "", "why the task failed or diverged (empty otherwise)")         \
+    X(origin, int32_t, I32, -1, "",                                                              \
+      "where the row's result came from: -1 trained into this file, k >= 0 copied from the k-th " \
+      "file of the root attribute origins")
+
+/* One task's row as the sweep resolves it for the store. The store sets the pointers it wants
+ * filled (others NULL) before each call. */
+#define ISW_STORE_ROW_FIELD_(name, ctype, kind, units, doc) ctype name;
+typedef struct {
+    int64_t task;     /* the task's index in the sweep (the /task coordinate) */
+    double *set;      /* [n_params] parameter values as set, or NULL */
+    double *used;     /* [n_params] parameter values as used (derived ones resolved), or NULL */
+    int64_t *steps;   /* [S] training step of each log point, -1 past the task's last, or NULL */
+    ISW_TASK_ID_COLUMNS(ISW_STORE_ROW_FIELD_)
+} isw_store_row;
+#undef ISW_STORE_ROW_FIELD_
+
+/* A root attribute: text (when text is not NULL) or a 64-bit integer. */
+typedef struct {
+    const char *name;
+    const char *text;
+    int64_t num;
+} isw_store_attr;
+
+/* Everything the store needs to create or check a file. */
+typedef struct {
+    int64_t T, S;                 /* rows (tasks) and log points per row */
+    const isw_param_def *params;  /* [n_params] the model's parameter table: /tasks/<name> */
+    int n_params;
+    const unsigned char *derived; /* [n_params] 1: the model derives it; keep <name>_setting */
+    const isw_metric_def *traj;   /* [n_traj] /traj/<name> [T, S] */
+    int n_traj;
+    const isw_metric_def *final;  /* [n_final] /final/<name> [T] */
+    int n_final;
+    const isw_store_attr *attrs;  /* [n_attrs] root attributes: name, model, sweep, seed, ... */
+    int n_attrs;
+    const char *const *match;     /* root text attributes that a resume must find equal, NULL-ended */
+    /* Resolves row t (0 <= t < T) into *row: the fields its non-NULL pointers ask for, and always
+     * task and the identity columns. */
+    void (*resolve_row)(void *ctx, int64_t t, isw_store_row *row);
+    void *ctx;
+} isw_store_layout;
 
 typedef struct isw_store isw_store;
 
-/* Collective over comm: creates path (truncating it) with every dataset at its final size and the
- * per-task columns written. The caller has checked that overwriting is allowed. */
-isw_status isw_store_create(const char *path, const isw_sweep *sw, const isw_trainer *tr,
-                            MPI_Comm comm, isw_store **out, isw_error *err);
+/* The size of lay's file in bytes (its datasets, plus a margin for metadata): what creating it
+ * writes, so that a full disk can be refused before anything is written. */
+double isw_store_bytes(const isw_store_layout *lay);
 
-/* Collective over comm: opens an existing result file for writing (resume). The caller checks
- * that it belongs to the same sweep (isw_store_check_same). */
-isw_status isw_store_open(const char *path, const isw_sweep *sw, const isw_trainer *tr,
-                          MPI_Comm comm, isw_store **out, isw_error *err);
+/* Collective over comm: creates path (truncating it) with every dataset at its final size, the
+ * identity columns written, /traj NaN and /tasks/status pending, and marks it complete last. The
+ * caller has checked that overwriting is allowed. */
+isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_Comm comm,
+                            isw_store **out, isw_error *err);
 
-/* Reads the sweep YAML text stored in path (serial, any process); *text is malloc'd. */
-isw_status isw_store_read_sweep_text(const char *path, char **text, isw_error *err);
+/* Serial (one process, no MPI): refuses (ISW_EINPUT) a file that cannot be resumed with lay: not
+ * an iclsweep/2 result, creation unfinished, a root attribute of lay->match that differs, another
+ * number of tasks or log points, or any dataset of the layout missing or of the wrong type, rank
+ * or shape. The message names the file and what differs. */
+isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay, isw_error *err);
 
-/* Serial, before opening for resume: refuses (ISW_EINPUT) a file that is not an iclsweep result,
- * whose creation never finished, or that was made for another model, number of tasks or sweep
- * seed, naming the first differing line of the sweep text. On success, *stored_text (if not
- * NULL) receives the file's sweep text (malloc'd). */
-isw_status isw_store_check_header(const char *path, const isw_sweep *sw, char **stored_text,
-                                  isw_error *err);
+/* Collective over comm: opens a file that isw_store_check_layout accepted, for writing. */
+isw_status isw_store_open(const char *path, const isw_store_layout *lay, MPI_Comm comm,
+                          isw_store **out, isw_error *err);
 
-/* Refuses (ISW_EINPUT) a store whose tasks are not the tasks of sw (compares identities row by
- * row), naming the first differing line between stored_text and sw's text. */
-isw_status isw_store_check_same(isw_store *st, const isw_sweep *sw, const char *stored_text,
-                                isw_error *err);
+/* Independent: compares /tasks/key row by row with lay's tasks; ISW_EINPUT naming the first row
+ * that differs. */
+isw_status isw_store_check_keys(isw_store *st, const isw_store_layout *lay, isw_error *err);
 
-/* Reads /tasks/status and /tasks/attempts into status[T] and attempts[T] (independent). */
+/* Reads /tasks/status and /tasks/attempts into status[T] and attempts[T] (independent). A status
+ * value outside the enum is refused (ISW_EINPUT). */
 isw_status isw_store_read_states(isw_store *st, uint8_t *status, uint8_t *attempts, isw_error *err);
 
-/* Marks task t running, with its attempt count and rank (independent). */
+/* Marks task row t running, with its attempt count and rank (independent). */
 isw_status isw_store_mark_running(isw_store *st, int64_t t, int attempts, int rank, isw_error *err);
 
-/* Writes task t's results and then its state (independent). traj is [n_traj, S] (NaN-padded),
- * final is [n_final]; error is the short reason for failed or diverged rows ("" otherwise). */
+/* Writes row t's results and then its state (independent), in the durability order above. traj
+ * is [n_traj, S] (NaN-padded), final is [n_final]; error is the short reason for failed or
+ * diverged rows ("" otherwise). */
 isw_status isw_store_write_result(isw_store *st, int64_t t,
                                   const double *traj,  /* [n_traj, S] */
                                   const double *final, /* [n_final] */
-                                  int state, double wall_s, int64_t steps_done, const char *error,
+                                  int state,
+                                  double wall_s,
+                                  int64_t steps_done,
+                                  const char *error,
                                   isw_error *err);
 
-/* Sets the state of task t alone (a stopped task going back to pending). */
+/* Rank 0 alone, after creation (independent writes): copies into st every row of the result file
+ * src whose task is a task of lay and is done or diverged there, and not yet in st: its /traj and
+ * /final rows and its bookkeeping (attempts, rank, wall time, steps, error, status last), with
+ * /tasks/origin = origin. src must be a complete result of the same model, seed and data
+ * generator, with every metric of lay. *copied receives the number of rows copied. */
+isw_status isw_store_import(isw_store *st, const isw_store_layout *lay, const char *src, int origin,
+                            int64_t *copied, isw_error *err);
+
+/* Sets the state of row t alone (a stopped task going back to pending). */
 isw_status isw_store_set_state(isw_store *st, int64_t t, int state, isw_error *err);
 
-/* Log points per task row (S). */
-int64_t isw_store_log_points(const isw_store *st);
-
-/* Collective: closes the file, flushing it. Frees st. */
+/* Collective: closes the file, flushing it. Frees st (NULL is fine). */
 isw_status isw_store_close(isw_store *st, isw_error *err);
 
-/* The per-task bookkeeping of a result file, read serially (works while a sweep writes it). */
+/* ---- reading a file serially (status, merge, the resume header): works while a sweep writes it */
+
+/* Reads every piece of metadata of path (objects, attributes, types, shapes, layouts) in a child
+ * process, so that a crash of the HDF5 library on a crafted file is a refusal (ISW_EINPUT naming
+ * the file) rather than a crash of the caller. Whoever reads a file that may be damaged or
+ * crafted (status, a resume, merge, --from) probes it first; what the probe survived, the
+ * readers below decode the same way. Must not be called with MPI in use by the child's work. */
+isw_status isw_store_probe(const char *path, isw_error *err);
+/* Seconds a probe may take (metadata only: a crafted file can make HDF5 loop forever), and a
+ * whole status read (every column of up to 10^9 tasks). */
+#define ISW_PROBE_SECONDS 120
+#define ISW_STATUS_SECONDS 3600
+/* The refusal of a file whose reading, in a child, died by signal sig (SIGALRM: took too long). */
+isw_status isw_store_crashed(const char *path, int sig, isw_error *err);
+/* The probe in this process (the fuzz harness, which wants the crash). */
+isw_status isw_store_probe_here(const char *path, isw_error *err);
+
+/* What a result file says of itself; text fields are malloc'd (free with isw_store_info_free). */
 typedef struct {
-    int64_t T;
-    char *name, *model;
-    uint8_t *status; /* [T] isw_task_state */
-    double *wall_s;  /* [T] */
-    double *cost;    /* [T] */
-    int32_t *rank;   /* [T] */
-    char *error;     /* [T, ISW_STORE_ERROR_LEN] */
+    int64_t T, S, replicates;
+    char *name, *model, *seed, *generator, *sweep, *spec_hash, *grid;
+    char *shard;   /* "K/N" for a shard of a sweep, "" for a whole sweep */
+    char *origins; /* JSON: the files rows were copied from */
+} isw_store_info;
+
+/* Reads and checks the root attributes (each of the right type, scalar, and of sane size), and
+ * that creation finished. ISW_EINPUT with the file and attribute named otherwise. */
+isw_status isw_store_read_info(const char *path, isw_store_info *info, isw_error *err);
+void isw_store_info_free(isw_store_info *info);
+
+/* The per-task columns of a result file, read whole and checked (type, shape, storage inside the
+ * file, enum values) before use. */
+#define ISW_STORE_TABLE_FIELD_(name, ctype, kind, ...) ctype *name; /* [T] */
+typedef struct {
+    isw_store_info info;
+    int64_t *task; /* [T] the /task coordinate */
+    ISW_TASK_ID_COLUMNS(ISW_STORE_TABLE_FIELD_)
+    ISW_TASK_STATE_COLUMNS(ISW_STORE_TABLE_FIELD_)
 } isw_store_table;
+#undef ISW_STORE_TABLE_FIELD_
 
 isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_error *err);
 void isw_store_table_free(isw_store_table *tab);

@@ -19,27 +19,47 @@
 typedef enum { ISW_PROGRESS_AUTO, ISW_PROGRESS_LIVE, ISW_PROGRESS_PLAIN, ISW_PROGRESS_NONE } isw_progress_mode;
 #define ISW_PROGRESS_MODE_NAMES {"auto", "live", "plain", "none"}
 
+/* The orders a run can hand out work in: coarse-to-fine (the default: long tasks first within a
+ * factor 2, then replicate 0 of every point before replicate 1, points in a low-discrepancy order,
+ * so that any prefix maps the whole grid), or longest-first by estimated cost (the shortest
+ * makespan when only the end matters). The names, in this order, are the values of --order. */
+typedef enum { ISW_ORDER_COARSE, ISW_ORDER_LONGEST } isw_order;
+#define ISW_ORDER_NAMES {"coarse", "longest"}
+#define ISW_N_ORDERS 2
+
+#define ISW_MAX_FROM 64 /* --from files at most */
+
 typedef struct {
-    const char *sweep_path; /* the sweep file */
+    const char *sweep_path; /* the sweep file (or, with sweep_text, what to call it in messages) */
     const char *out_path;   /* the result file */
-    int resume;             /* continue out_path: run only what is not done */
-    int retry_failed;       /* with resume: run failed and diverged tasks again */
+    int resume;             /* continue out_path (start it if missing): run only what is not done */
+    int retry_failed;       /* with resume: run failed tasks again (diverged ones are results) */
     int force;              /* overwrite an existing out_path */
     int quiet;              /* no progress output nor messages, errors aside */
     isw_progress_mode progress; /* how progress is shown when not quiet */
     int64_t max_tasks;      /* > 0: overrides the sweep's max_tasks */
+    const char *from[ISW_MAX_FROM]; /* result files whose finished tasks are copied, not rerun */
+    int n_from;
+    int shard_k, shard_n;   /* run shard k of n (1 <= k <= n); n = 0: the whole sweep */
+    const char *sweep_text; /* the sweep as text (merge: from the shards), instead of sweep_path's file */
+    int no_train;           /* merge: create and copy, train nothing */
+    double deadline;        /* Unix time the run must have ended by (0: none; see deadline.h) */
+    double deadline_margin; /* seconds kept free before it for closing the file */
+    isw_order order;        /* dispatch order */
 } isw_run_opts;
 
 /* Collective over MPI_COMM_WORLD (MPI must be initialised). Returns ISW_OK when every task is
- * done, ISW_ESTOPPED when a signal stopped it with work left, ISW_EFAILED when it finished with
- * failed or diverged tasks, or an error; every rank returns the same status. *print_error is set
+ * done or diverged, ISW_ESTOPPED when a signal stopped it with work left, ISW_EFAILED when it
+ * finished with failed tasks, or an error; every rank returns the same status. *print_error is set
  * when this rank should print err (rank 0 for shared errors, the rank itself for its own). */
 isw_status isw_sweep_run(const isw_run_opts *opts, isw_error *err, int *print_error);
 
 /* Installs the stop handlers (SIGUSR1, SIGTERM, SIGINT): the first sets the stop flag, a second
- * of any kind ends the process at once (default action). */
+ * of any of the three kinds ends the process at once (default action). */
 void isw_signals_install(void);
 /* Nonzero once a stop signal has arrived. */
 int isw_stop_requested(void);
+/* The first stop signal that arrived (SIGUSR1, SIGTERM, SIGINT), or 0. */
+int isw_stop_signal(void);
 
 #endif

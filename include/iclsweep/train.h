@@ -4,22 +4,16 @@
  * A trainer knows nothing of MPI or HDF5: it reports each log point to a sink callback, which may
  * ask it to stop (a signal arrived), and returns the final metrics plus a status. A NaN or Inf
  * loss is not an error of the program: the trainer returns ISW_TRAIN_DIVERGED with its step.
- *
- * Log points: step 0 (before any update), every log_every steps, and the last step if steps is
- * not a multiple of log_every; isw_log_points() gives their count, isw_log_step() the i-th step. */
+ * Log points follow the model's log_steps hook (include/iclsweep/model.h). */
 #ifndef ICLSWEEP_TRAIN_H
 #define ICLSWEEP_TRAIN_H
 
 #include <stdint.h>
 
 #include "iclsweep/error.h"
+#include "iclsweep/metric.h"
 #include "iclsweep/model.h"
-
-typedef struct {
-    const char *name;  /* column name in output: train_loss, test_err, caw, ... */
-    const char *units; /* "" when unitless */
-    const char *doc;   /* one line: what it measures */
-} isw_metric_def;
+#include "iclsweep/schedule.h"
 
 typedef enum {
     ISW_TRAIN_DONE = 0,     /* trained to the last step */
@@ -56,10 +50,5 @@ typedef struct {
 
 /* The trainer of model `name`, or NULL if that model has none yet. */
 const isw_trainer *isw_trainer_find(const char *name);
-
-/* Number of log points of a run of `steps` steps logged every `log_every` steps. */
-int64_t isw_log_points(int64_t steps, int64_t log_every);
-/* The training step of log point i (0 <= i < isw_log_points). */
-int64_t isw_log_step(int64_t i, int64_t steps, int64_t log_every);
 
 #endif

@@ -3,14 +3,38 @@
 #ifndef ICLSWEEP_CLI_H
 #define ICLSWEEP_CLI_H
 
+#include <stdio.h>
+
 #include "iclsweep/error.h"
+#include "iclsweep/spec.h"
+#include "iclsweep/sweep.h"
 
 isw_status cmd_params(int argc, char **argv, isw_error *err);
+isw_status cmd_metrics(int argc, char **argv, isw_error *err);
 isw_status cmd_plan(int argc, char **argv, isw_error *err);
 isw_status cmd_train(int argc, char **argv, isw_error *err);
 isw_status cmd_status(int argc, char **argv, isw_error *err);
-/* MPI job: *print_error says whether this rank should print err (rank 0 for shared errors). */
-isw_status cmd_run(int argc, char **argv, isw_error *err, int *print_error);
+/* The MPI job. It prints its error itself, from the one rank that should and before MPI shuts
+ * down, and returns with err's message empty. */
+isw_status cmd_run(int argc, char **argv, isw_error *err);
+/* The MPI job that merges shards (as cmd_run, it prints its own error). */
+isw_status cmd_merge(int argc, char **argv, isw_error *err);
+
+/* plan --from: how many of sw's tasks the result files from[n] already finished, and the task time
+ * that saves. */
+isw_status plan_print_reuse(const isw_sweep *sw, const char *const *from, int n, isw_error *err);
+/* plan: the dispatch order's coverage of each axis after 10%, 20% and 50% of the tasks, and the
+ * first `list` tasks it hands out. */
+isw_status plan_print_dispatch(const isw_sweep *sw, isw_order order, long long list, isw_error *err);
+
+/* Prints the help of subcommand `name` (`iclsweep NAME --help`); returns ISW_OK. */
+isw_status cli_help(const char *name);
+
+/* Writes text as one Markdown table cell: | escaped, newlines as spaces. */
+void cli_md_cell(FILE *out, const char *text);
+
+/* Prints err's message as "iclsweep: error: ..." on stderr (the one place errors are printed). */
+void cli_print_error(const isw_error *err);
 
 /* Parses a non-negative integer option value; names the option in the message. */
 isw_status cli_parse_count(const char *opt, const char *text, long long lo, long long hi,

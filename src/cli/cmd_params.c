@@ -6,15 +6,6 @@
 #include "cli.h"
 #include "iclsweep/model.h"
 
-static void range_text(const isw_param_def *p, char *buf, size_t size) {
-    switch (p->type) {
-    case ISW_P_INT: snprintf(buf, size, "[%.0f, %.0f]", p->lo, p->hi); break;
-    case ISW_P_REAL: snprintf(buf, size, "[%g, %g]", p->lo, p->hi); break;
-    case ISW_P_CHOICE: snprintf(buf, size, "%s", p->choices); break;
-    case ISW_P_BOOL: snprintf(buf, size, "true|false"); break;
-    }
-}
-
 static void print_model(const isw_model_info *m, int markdown) {
     char def[64], range[128];
     if (markdown) {
@@ -27,10 +18,16 @@ static void print_model(const isw_model_info *m, int markdown) {
     for (int i = 0; i < m->n_params; i++) {
         const isw_param_def *p = &m->params[i];
         isw_param_show(p, p->def, def, sizeof def);
-        range_text(p, range, sizeof range);
-        if (markdown)
-            printf("| `%s` | %s | %s | %s | %s | %s |\n", p->name, isw_ptype_name(p->type), def,
-                   range, p->units, p->doc);
+        isw_param_range(p, range, sizeof range);
+        if (markdown) {
+            printf("| `%s` | %s | %s | ", p->name, isw_ptype_name(p->type), def);
+            cli_md_cell(stdout, range);
+            printf(" | ");
+            cli_md_cell(stdout, p->units);
+            printf(" | ");
+            cli_md_cell(stdout, p->doc);
+            printf(" |\n");
+        }
         else
             printf("  %-13s %-6s %-9s %-22s %s%s%s%s\n", p->name, isw_ptype_name(p->type), def,
                    range, p->doc, p->units[0] ? " [" : "", p->units, p->units[0] ? "]" : "");

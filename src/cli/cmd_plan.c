@@ -1,22 +1,34 @@
-/* `iclsweep plan SWEEP.yaml [--list N] [--max-tasks N]`: what a sweep will run, before it runs.
+/* `iclsweep plan SWEEP.yaml [--list N] [--max-tasks N] [--exact]`: what a sweep will run, before
+ * it runs.
  *
  * Prints the task count, each dimension with its values, the parameters set in the file, the
  * first N tasks with identity and seed, and a cost estimate relative to the model's default point.
- * Works on grids of millions of tasks: tasks are resolved on demand, never stored. */
+ * Works on grids of millions of tasks: tasks are resolved on demand, never stored. With --exact,
+ * every value of every axis is listed, each as the shortest text that reads back as exactly the
+ * double the sweep uses (what a result file stores and what `df.noise == value` must match).
+ * Text from the file (the sweep's name) is escaped: a name cannot drive the terminal. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "iclsweep/spec.h"
+#include "iclsweep/sweep.h"
+#include "iclsweep/text.h"
 
 #define MAX_SHOWN_VALUES 12
 
-static void print_axis_values(const isw_sweep *sw, const isw_dim *dim) {
+/* Value v of p as plan shows it: short ("%.6g" for reals), or exact. */
+static const char *show_value(const isw_param_def *p, double v, int exact, char *buf, size_t size) {
+    if (exact && p->type == ISW_P_REAL) return isw_text_double(buf, size, v);
+    return isw_param_show(p, v, buf, size);
+}
+
+static void print_axis_values(const isw_sweep *sw, const isw_dim *dim, int exact) {
     const isw_param_def *params = sw->model->params;
     char buf[64];
     for (int64_t c = 0; c < dim->n; c++) {
-        if (c == MAX_SHOWN_VALUES / 2 && dim->n > MAX_SHOWN_VALUES) {
+        if (!exact && c == MAX_SHOWN_VALUES / 2 && dim->n > MAX_SHOWN_VALUES) {
             printf(" ...");
             c = dim->n - MAX_SHOWN_VALUES / 2;
         }
@@ -24,14 +36,14 @@ static void print_axis_values(const isw_sweep *sw, const isw_dim *dim) {
         if (dim->n_axes > 1) printf("(");
         for (int a = dim->first_axis; a < dim->first_axis + dim->n_axes; a++) {
             const isw_param_def *p = &params[sw->axes[a].param];
-            printf("%s%s", a > dim->first_axis ? ", " : "", isw_param_show(p, sw->axes[a].values[c], buf, sizeof buf));
+            printf("%s%s", a > dim->first_axis ? ", " : "", show_value(p, sw->axes[a].values[c], exact, buf, sizeof buf));
         }
         if (dim->n_axes > 1) printf(")");
     }
     printf("\n");
 }
 
-static void print_dims(const isw_sweep *sw) {
+static void print_dims(const isw_sweep *sw, int exact) {
     const isw_param_def *params = sw->model->params;
     if (sw->n_dims == 0) {
         printf("axes: none (a single point)\n");
@@ -46,18 +58,18 @@ static void print_dims(const isw_sweep *sw) {
             used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
                                      a > dim->first_axis ? "," : "", params[sw->axes[a].param].name);
         printf("  %-4s %-16s [%lld]", dim->is_zip ? "zip" : "grid", names, (long long)dim->n);
-        print_axis_values(sw, dim);
+        print_axis_values(sw, dim, exact);
     }
 }
 
-static void print_fixed(const isw_sweep *sw) {
+static void print_fixed(const isw_sweep *sw, int exact) {
     const isw_param_def *params = sw->model->params;
     char buf[64];
     int any = 0;
     for (int i = 0; i < sw->model->n_params; i++) {
         if (sw->source[i] != ISW_SRC_FIXED) continue;
         printf("%s%s=%s", any ? " " : "fixed: ", params[i].name,
-               isw_param_show(&params[i], sw->base[i], buf, sizeof buf));
+               show_value(&params[i], sw->base[i], exact, buf, sizeof buf));
         any = 1;
     }
     printf(any ? "\n" : "fixed: none (every other parameter at its default; `iclsweep params %s`)\n",
@@ -91,7 +103,7 @@ static void print_cost(const isw_sweep *sw) {
     free(cfg);
 }
 
-static void print_tasks(const isw_sweep *sw, long long n) {
+static void print_tasks(const isw_sweep *sw, long long n, int exact) {
     const isw_param_def *params = sw->model->params;
     if (n > sw->n_tasks) n = sw->n_tasks;
     if (n <= 0) return;
@@ -107,7 +119,7 @@ static void print_tasks(const isw_sweep *sw, long long n) {
         printf("  %6lld %4lld", t, (long long)task.replicate);
         for (int a = 0; a < sw->n_axes; a++) {
             int i = sw->axes[a].param;
-            printf(" %10s", isw_param_show(&params[i], vals[i], buf, sizeof buf));
+            printf(" %10s", show_value(&params[i], vals[i], exact, buf, sizeof buf));
         }
         printf("  %016llx  %016llx\n", (unsigned long long)task.key, (unsigned long long)task.seed);
     }
@@ -117,6 +129,10 @@ static void print_tasks(const isw_sweep *sw, long long n) {
 isw_status cmd_plan(int argc, char **argv, isw_error *err) {
     const char *path = NULL;
     long long list = 10, max_tasks = 0;
+    const char *from[ISW_MAX_FROM];
+    int n_from = 0;
+    isw_order order = ISW_ORDER_COARSE;
+    int exact = 0;
     isw_status st;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
@@ -126,29 +142,46 @@ isw_status cmd_plan(int argc, char **argv, isw_error *err) {
             if ((st = cli_parse_count("--max-tasks", i + 1 < argc ? argv[++i] : NULL, 1,
                                       ISW_SPEC_LIMIT_MAX_TASKS, &max_tasks, err)))
                 return st;
+        } else if (!strcmp(argv[i], "--order") && i + 1 < argc) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "longest")) order = ISW_ORDER_LONGEST;
+            else if (strcmp(v, "coarse") != 0)
+                return isw_fail(err, ISW_EINPUT, "plan: --order expects coarse or longest, found '%s'", v);
+        } else if (!strcmp(argv[i], "--from") && i + 1 < argc && n_from < ISW_MAX_FROM) {
+            from[n_from++] = argv[++i];
+        } else if (!strcmp(argv[i], "--exact")) {
+            exact = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return isw_fail(err, ISW_EINPUT, "plan: unknown option '%s'; expected --list N or --max-tasks N", argv[i]);
+            return isw_fail(err, ISW_EINPUT, "plan: unknown option '%s'; expected --list N, --max-tasks N, "
+                            "--exact, --order O or --from OLD.h5", argv[i]);
         } else if (path) {
             return isw_fail(err, ISW_EINPUT, "plan: one sweep file at most, got '%s' and '%s'", path, argv[i]);
         } else {
             path = argv[i];
         }
     }
-    if (!path) return isw_fail(err, ISW_EINPUT, "plan: missing the sweep file: iclsweep plan SWEEP.yaml");
+    if (!path)
+        return isw_fail(err, ISW_EINPUT, "plan: missing the sweep file: iclsweep plan SWEEP.yaml "
+                        "(or - for standard input)");
     isw_sweep sw;
     if ((st = isw_sweep_load(path, max_tasks, &sw, err))) return st;
-    printf("sweep %s: model %s, seed %llu, from %s\n", sw.name, sw.model->name,
-           (unsigned long long)sw.seed, sw.path);
+    char name[256], source[512];
+    isw_text_escape(name, sizeof name, sw.name);
+    isw_text_escape(source, sizeof source, strcmp(sw.path, "-") ? sw.path : "standard input");
+    printf("sweep %s: model %s, seed %llu, from %s\n", name, sw.model->name,
+           (unsigned long long)sw.seed, source);
     printf("tasks: %lld = %lld points x %lld replicates", (long long)sw.n_tasks, (long long)sw.n_valid,
            (long long)sw.replicates);
     if (sw.n_valid < sw.n_points)
         printf(" (%lld of %lld grid points dropped as invalid by skip_invalid)",
                (long long)(sw.n_points - sw.n_valid), (long long)sw.n_points);
     printf("\n");
-    print_dims(&sw);
-    print_fixed(&sw);
+    print_dims(&sw, exact);
+    print_fixed(&sw, exact);
     print_cost(&sw);
-    print_tasks(&sw, list);
+    print_tasks(&sw, list, exact);
+    st = plan_print_dispatch(&sw, order, list, err);
+    if (!st && n_from) st = plan_print_reuse(&sw, from, n_from, err);
     isw_sweep_free(&sw);
-    return ISW_OK;
+    return st;
 }

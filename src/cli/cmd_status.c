@@ -1,6 +1,8 @@
-/* `iclsweep status OUT.h5`: counts by state, failures grouped by reason, wall time used and an
- * estimate of what is left. Reads the file serially while a sweep may still be writing it: the
- * layout never changes after creation, so the columns it reads are always where it expects. */
+/* `iclsweep status OUT.h5 [--json]`: counts by state, failures grouped by reason, wall time used
+ * and an estimate of what is left, as text or as one JSON object; the exit code says what a job
+ * script needs (0 complete, 3 work remains, 4 only failed tasks remain, 2 not a readable result).
+ * Reads the file serially while a sweep may still be writing it: the layout never changes after
+ * creation, so the columns it reads are always where it expects. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,9 +10,25 @@
 #include <string.h>
 
 #include "cli.h"
+#include "iclsweep/isolate.h"
+#include "iclsweep/owner.h"
 #include "iclsweep/store.h"
+#include "iclsweep/text.h"
 
 #define MAX_REASONS 16
+
+/* What status reports, computed once from the table. */
+typedef struct {
+    int64_t counts[ISW_TASK_N_STATES];
+    int64_t remaining;     /* pending + running: what a resume would run */
+    double used_s;         /* task time of finished tasks */
+    double left_s;         /* estimated task time of what remains (NaN: no estimate yet) */
+    int workers;           /* ranks that ran tasks (the highest rank seen) */
+    char reasons[MAX_REASONS][ISW_STORE_ERROR_LEN + 16]; /* "failed: ..." with digits folded */
+    int64_t reason_counts[MAX_REASONS];
+    int n_reasons;
+    int64_t other_reasons; /* failures past MAX_REASONS distinct reasons */
+} summary;
 
 /* A reason with its digits folded to '#', so "NaN at step 41" and "at step 7" group together. */
 static void reason_key(const char *msg, char *key, size_t size) {
@@ -25,30 +43,45 @@ static void reason_key(const char *msg, char *key, size_t size) {
     key[j] = '\0';
 }
 
-static void print_reasons(const isw_store_table *tab) {
-    char keys[MAX_REASONS][ISW_STORE_ERROR_LEN];
-    int64_t counts[MAX_REASONS], other = 0;
-    int n = 0;
-    for (int64_t t = 0; t < tab->T; t++) {
-        if (tab->status[t] != ISW_TASK_FAILED && tab->status[t] != ISW_TASK_DIVERGED) continue;
-        char key[ISW_STORE_ERROR_LEN];
-        const char *msg = tab->error + (size_t)t * ISW_STORE_ERROR_LEN;
-        char tagged[ISW_STORE_ERROR_LEN];
-        snprintf(tagged, sizeof tagged, "%s: %s", isw_task_state_name(tab->status[t]), msg[0] ? msg : "(no reason)");
-        reason_key(tagged, key, sizeof key);
-        int k = 0;
-        while (k < n && strcmp(keys[k], key)) k++;
-        if (k == n && n < MAX_REASONS) {
-            snprintf(keys[n], sizeof keys[n], "%s", key);
-            counts[n++] = 0;
-        }
-        if (k < n) counts[k]++;
-        else other++;
+static void add_reason(summary *s, int state, const char *msg) {
+    char tagged[ISW_STORE_ERROR_LEN + 16], key[ISW_STORE_ERROR_LEN + 16];
+    snprintf(tagged, sizeof tagged, "%s: %s", isw_task_state_name(state), msg[0] ? msg : "(no reason)");
+    reason_key(tagged, key, sizeof key);
+    int k = 0;
+    while (k < s->n_reasons && strcmp(s->reasons[k], key)) k++;
+    if (k == s->n_reasons && s->n_reasons < MAX_REASONS) {
+        snprintf(s->reasons[k], sizeof s->reasons[k], "%s", key);
+        s->reason_counts[s->n_reasons++] = 0;
     }
-    if (n == 0) return;
-    printf("failures by reason (# stands for numbers):\n");
-    for (int k = 0; k < n; k++) printf("  %8lld  %s\n", (long long)counts[k], keys[k]);
-    if (other) printf("  %8lld  (other reasons)\n", (long long)other);
+    if (k < s->n_reasons) s->reason_counts[k]++;
+    else s->other_reasons++;
+}
+
+static void summarise(const isw_store_table *tab, summary *s) {
+    memset(s, 0, sizeof *s);
+    double cost_done = 0, cost_left = 0;
+    int32_t max_rank = -1;
+    for (int64_t t = 0; t < tab->info.T; t++) {
+        int st = tab->status[t];
+        s->counts[st]++;
+        if (st == ISW_TASK_FAILED || st == ISW_TASK_DIVERGED) add_reason(s, st, tab->error[t]);
+        if (st == ISW_TASK_DONE || st == ISW_TASK_FAILED || st == ISW_TASK_DIVERGED) {
+            if (isfinite(tab->wall_s[t])) s->used_s += tab->wall_s[t];
+            cost_done += tab->cost[t];
+        }
+        if (st == ISW_TASK_PENDING || st == ISW_TASK_RUNNING) cost_left += tab->cost[t];
+        if (tab->rank[t] > max_rank) max_rank = tab->rank[t];
+    }
+    s->remaining = s->counts[ISW_TASK_PENDING] + s->counts[ISW_TASK_RUNNING];
+    /* Time per unit of estimated cost, learned from the finished tasks. */
+    s->left_s = s->remaining == 0 ? 0.0 : cost_done > 0 ? s->used_s / cost_done * cost_left : NAN;
+    s->workers = max_rank > 0 ? max_rank : 1;
+}
+
+/* Exit code for a job script: 0 complete, 3 work remains, 4 only failed tasks are left. */
+static isw_status verdict(const summary *s) {
+    if (s->remaining > 0) return ISW_ESTOPPED;
+    return s->counts[ISW_TASK_FAILED] > 0 ? ISW_EFAILED : ISW_OK;
 }
 
 static void format_seconds(double s, char *buf, size_t size) {
@@ -58,48 +91,142 @@ static void format_seconds(double s, char *buf, size_t size) {
     else snprintf(buf, size, "%.1f h", s / 3600);
 }
 
-static void print_time(const isw_store_table *tab) {
-    double used = 0, cost_done = 0, cost_left = 0;
-    int32_t max_rank = -1;
-    for (int64_t t = 0; t < tab->T; t++) {
-        int s = tab->status[t];
-        if (s == ISW_TASK_DONE || s == ISW_TASK_FAILED || s == ISW_TASK_DIVERGED) {
-            if (isfinite(tab->wall_s[t])) used += tab->wall_s[t];
-            cost_done += tab->cost[t];
-        } else {
-            cost_left += tab->cost[t];
-        }
-        if (tab->rank[t] > max_rank) max_rank = tab->rank[t];
+/* Prints text from the file with control characters escaped (a crafted name must not drive the
+ * terminal). */
+static void print_safe(const char *text) {
+    char buf[2048];
+    isw_text_escape(buf, sizeof buf, text);
+    fputs(buf, stdout);
+}
+
+static void print_text(const char *path, const isw_store_table *tab, const summary *s, const char *owner) {
+    print_safe(path);
+    printf(": sweep ");
+    print_safe(tab->info.name);
+    printf(", model ");
+    print_safe(tab->info.model);
+    printf(", %lld tasks\n", (long long)tab->info.T);
+    for (int st = 0; st < ISW_TASK_N_STATES; st++)
+        printf("  %-9s %10lld  %5.1f%%\n", isw_task_state_name(st), (long long)s->counts[st],
+               tab->info.T ? 100.0 * (double)s->counts[st] / (double)tab->info.T : 0.0);
+    if (s->n_reasons) printf("failures and divergences by reason (# stands for numbers):\n");
+    for (int k = 0; k < s->n_reasons; k++) {
+        printf("  %8lld  ", (long long)s->reason_counts[k]);
+        print_safe(s->reasons[k]);
+        printf("\n");
     }
+    if (s->other_reasons) printf("  %8lld  (other reasons)\n", (long long)s->other_reasons);
     char a[32], b[32];
-    format_seconds(used, a, sizeof a);
+    format_seconds(s->used_s, a, sizeof a);
     printf("wall time used: %s of task time (sum over finished tasks)\n", a);
-    if (cost_left > 0 && cost_done > 0) {
-        double left = used / cost_done * cost_left;
-        format_seconds(left, a, sizeof a);
-        int workers = max_rank > 0 ? max_rank : 1;
-        format_seconds(left / workers, b, sizeof b);
-        printf("estimated to go: %s of task time, about %s with %d worker%s\n", a, b, workers, workers > 1 ? "s" : "");
+    if (s->remaining > 0 && isfinite(s->left_s)) {
+        format_seconds(s->left_s, a, sizeof a);
+        format_seconds(s->left_s / s->workers, b, sizeof b);
+        printf("estimated to go: %s of task time, about %s with %d worker%s\n", a, b, s->workers,
+               s->workers > 1 ? "s" : "");
     }
+    if (owner) {
+        printf("being written by a run: ");
+        print_safe(owner);
+        printf("\n");
+    }
+    if (s->remaining > 0) printf("work remains: %lld tasks (continue with iclsweep run SWEEP -o %s --resume)\n",
+                                 (long long)s->remaining, path);
+    else if (s->counts[ISW_TASK_FAILED] > 0)
+        printf("finished, but %lld tasks failed (iclsweep run SWEEP -o %s --resume --retry-failed reruns them)\n",
+               (long long)s->counts[ISW_TASK_FAILED], path);
+    else printf("complete\n");
+}
+
+/* Writes text as a JSON string (quotes, backslashes and control characters escaped). */
+static void json_string(const char *text) {
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\') printf("\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
+        else putchar(*c);
+    }
+    putchar('"');
+}
+
+static void json_number(double v) {
+    if (isfinite(v)) printf("%.6g", v);
+    else printf("null");
+}
+
+static void print_json(const char *path, const isw_store_table *tab, const summary *s, const char *owner) {
+    printf("{\"file\": ");
+    json_string(path);
+    printf(", \"sweep\": ");
+    json_string(tab->info.name);
+    printf(", \"model\": ");
+    json_string(tab->info.model);
+    printf(", \"generator\": ");
+    json_string(tab->info.generator);
+    printf(", \"tasks\": %lld, \"counts\": {", (long long)tab->info.T);
+    for (int st = 0; st < ISW_TASK_N_STATES; st++)
+        printf("%s\"%s\": %lld", st ? ", " : "", isw_task_state_name(st), (long long)s->counts[st]);
+    printf("}, \"remaining\": %lld, \"complete\": %s, \"exit_code\": %d", (long long)s->remaining,
+           verdict(s) == ISW_OK ? "true" : "false", (int)verdict(s));
+    printf(", \"task_time_used_s\": ");
+    json_number(s->used_s);
+    printf(", \"task_time_left_s\": ");
+    json_number(s->left_s);
+    printf(", \"workers_seen\": %d, \"wall_time_left_s\": ", s->workers);
+    json_number(s->left_s / s->workers);
+    printf(", \"failures\": [");
+    for (int k = 0; k < s->n_reasons; k++) {
+        printf("%s{\"reason\": ", k ? ", " : "");
+        json_string(s->reasons[k]);
+        printf(", \"count\": %lld}", (long long)s->reason_counts[k]);
+    }
+    printf("], \"owner\": ");
+    if (owner) json_string(owner);
+    else printf("null");
+    printf("}\n");
+}
+
+typedef struct {
+    const char *path;
+    int json;
+} status_job;
+
+/* Reads the file and prints the report; returns the exit code the report implies. */
+static isw_status status_report(void *ctx, isw_error *err) {
+    const status_job *job = ctx;
+    isw_store_table tab;
+    isw_status st = isw_store_read_table(job->path, &tab, err);
+    if (st) return st;
+    summary s;
+    summarise(&tab, &s);
+    char who[512];
+    const char *owner = isw_owner_describe(job->path, who, sizeof who) ? who : NULL;
+    if (job->json) print_json(job->path, &tab, &s, owner);
+    else print_text(job->path, &tab, &s, owner);
+    isw_store_table_free(&tab);
+    return verdict(&s);
 }
 
 isw_status cmd_status(int argc, char **argv, isw_error *err) {
-    if (argc != 2 || argv[1][0] == '-')
-        return isw_fail(err, ISW_EINPUT, "status: expected one result file: iclsweep status OUT.h5");
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return isw_fail(err, ISW_EINPUT, "status: unknown option '%s'; expected --json", argv[i]);
+        else if (path)
+            return isw_fail(err, ISW_EINPUT, "status: one result file at most, got '%s' and '%s'", path, argv[i]);
+        else path = argv[i];
+    }
+    if (!path) return isw_fail(err, ISW_EINPUT, "status: expected a result file: iclsweep status OUT.h5 [--json]");
     /* A sweep may hold the file open; do not let HDF5's advisory locks refuse the read. */
     setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0);
-    isw_store_table tab;
-    isw_status st = isw_store_read_table(argv[1], &tab, err);
-    if (st) return st;
-    int64_t counts[ISW_TASK_N_STATES] = {0};
-    for (int64_t t = 0; t < tab.T; t++) counts[tab.status[t] < ISW_TASK_N_STATES ? tab.status[t] : 0]++;
-    printf("%s: sweep %s, model %s, %lld tasks\n", argv[1], tab.name ? tab.name : "?",
-           tab.model ? tab.model : "?", (long long)tab.T);
-    for (int s = 0; s < ISW_TASK_N_STATES; s++)
-        printf("  %-9s %10lld  %5.1f%%\n", isw_task_state_name(s), (long long)counts[s],
-               tab.T ? 100.0 * (double)counts[s] / (double)tab.T : 0.0);
-    print_reasons(&tab);
-    print_time(&tab);
-    isw_store_table_free(&tab);
-    return ISW_OK;
+    /* The whole read runs in a child process: a file crafted to crash HDF5 itself is then a
+     * refusal, not a crash of status. */
+    status_job job = {path, json};
+    int sig = 0;
+    isw_status st = isw_run_isolated(status_report, &job, ISW_STATUS_SECONDS, &sig, err);
+    if (sig)
+        return isw_store_crashed(path, sig, err);
+    return st;
 }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "iclsweep/spec.h"
 #include "iclsweep/sweep.h"
+#include "iclsweep/text.h"
 #include "iclsweep/train.h"
 
 #define TEXT_DEFAULT_COLUMNS 7
@@ -147,7 +148,9 @@ static isw_status parse_args(int argc, char **argv, train_args *a, isw_error *er
             a->path = argv[i];
         }
     }
-    if (!a->path) return isw_fail(err, ISW_EINPUT, "train: missing the sweep file: iclsweep train SWEEP.yaml [--task I]");
+    if (!a->path)
+        return isw_fail(err, ISW_EINPUT, "train: missing the sweep file: iclsweep train SWEEP.yaml "
+                        "[--task I] (or - for standard input)");
     return ISW_OK;
 }
 
@@ -171,8 +174,10 @@ isw_status cmd_train(int argc, char **argv, isw_error *err) {
         goto done;
     }
     if (a.task >= sw.n_tasks) {
+        char shown[512];
+        isw_text_escape(shown, sizeof shown, strcmp(a.path, "-") ? a.path : "<stdin>");
         st = isw_fail(err, ISW_EINPUT, "train: --task %lld is out of range; %s has %lld tasks (0..%lld)",
-                      a.task, a.path, (long long)sw.n_tasks, (long long)sw.n_tasks - 1);
+                      a.task, shown, (long long)sw.n_tasks, (long long)sw.n_tasks - 1);
         goto done;
     }
     vals = isw_malloc((size_t)sw.model->n_params * sizeof *vals, err);
@@ -186,7 +191,9 @@ isw_status cmd_train(int argc, char **argv, isw_error *err) {
     isw_sweep_task(&sw, a.task, &task, vals);
     isw_params_to_cfg(sw.model->params, sw.model->n_params, vals, cfg);
     if (pr.format == FMT_TEXT) {
-        printf("# %s task %lld of %lld (replicate %lld, key %016llx, seed %016llx)\n#", sw.name,
+        char name[256]; /* escaped: a sweep's name cannot drive the terminal */
+        printf("# %s task %lld of %lld (replicate %lld, key %016llx, seed %016llx)\n#",
+               isw_text_escape(name, sizeof name, sw.name),
                a.task, (long long)sw.n_tasks, (long long)task.replicate,
                (unsigned long long)task.key, (unsigned long long)task.seed);
         for (int x = 0; x < sw.n_axes; x++) {

@@ -1,4 +1,4 @@
-/* iclsweep: the command line (DESIGN.md section 2). The only place that prints errors and exits:
+/* iclsweep: the command line (README.md, docs/architecture.md). The only place that prints errors and exits:
  * every layer below returns a status and a message, reported here once. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,34 +10,127 @@
 #include <yaml.h>
 
 #include "cli.h"
+#include "iclsweep/text.h"
 #include "iclsweep/version.h"
 
-static const char usage[] =
-    "iclsweep: map phase diagrams of in-context learning, one small transformer per grid point\n"
-    "\n"
-    "usage:\n"
-    "  iclsweep plan   SWEEP.yaml [--list N] [--max-tasks N]\n"
-    "                  grid size, each axis and its values, the first N tasks (default 10) with\n"
-    "                  their parameters, identity and seed, and a relative cost estimate\n"
-    "  iclsweep run    SWEEP.yaml -o OUT.h5 [--resume] [--retry-failed] [--force] [--quiet]\n"
-    "                  [--progress auto|live|plain|none] [--max-tasks N]\n"
-    "                  run the sweep as one MPI job (mpirun -np N ..., srun ..., or alone):\n"
-    "                  rank 0 hands out tasks, the others train and write OUT.h5 (HDF5)\n"
-    "  iclsweep status OUT.h5\n"
-    "                  counts by state, failures grouped by reason, wall time used and to go;\n"
-    "                  works while the sweep runs\n"
-    "  iclsweep train  SWEEP.yaml [--task I] [--format text|csv|jsonl] [--metrics a,b,...]\n"
-    "                  train task I (default 0) of a sweep on this process and print its\n"
-    "                  trajectory, one line per log point\n"
-    "  iclsweep params [MODEL] [--markdown]\n"
-    "                  every parameter of a model (or of all): type, default, range, meaning\n"
-    "  iclsweep --version | --help\n"
+/* The subcommands, listed once: the dispatch, `iclsweep --help` and `iclsweep CMD --help` all
+ * come from this table. */
+typedef struct {
+    const char *name;
+    isw_status (*run)(int argc, char **argv, isw_error *err);
+    const char *synopsis; /* the usage line(s) */
+    const char *summary;  /* what it does, for the overview */
+    const char *help;     /* options and details, for `iclsweep CMD --help` */
+} command;
+
+static const command commands[] = {
+    {"plan", cmd_plan, "iclsweep plan SWEEP.yaml [--list N] [--exact] [--max-tasks N] [--order O] [--from OLD.h5]...",
+     "grid size, each axis and its values, the first N tasks (default 10) with\n"
+     "their parameters, identity and seed, a cost estimate, and what a prefix of the\n"
+     "dispatch order covers; SWEEP.yaml - reads standard input",
+     "  --list N        list the first N tasks (0: none)\n"
+     "  --exact         every value as the exact double the sweep uses (shortest text that reads back)\n"
+     "  --order O       the dispatch order to show: coarse (run's default) or longest\n"
+     "  --from OLD.h5   say how many tasks OLD.h5 already finished (run --from copies them)\n"
+     "  --max-tasks N   refuse grids of more than N tasks (default: the file's max_tasks, else 10^7)\n"},
+    {"run", cmd_run,
+     "iclsweep run SWEEP.yaml -o OUT.h5 [--resume] [--retry-failed] [--force] [--from OLD.h5]...\n"
+     "             [--shard K/N] [--quiet] [--progress auto|live|plain|none] [--max-tasks N]",
+     "run the sweep as one MPI job (mpirun -np N ..., srun ..., or alone):\n"
+     "rank 0 hands out tasks, the others train and write OUT.h5 (HDF5)",
+     "  -o, --output OUT.h5  the result file (a new path, or an existing result file)\n"
+     "  --resume             continue OUT.h5: run only what is not done; a missing OUT.h5 is\n"
+     "                       started, so a job script can always pass --resume\n"
+     "  --retry-failed       with --resume: also rerun failed tasks (diverged ones are results)\n"
+     "  --force              overwrite an existing OUT.h5 and start over\n"
+     "  --from OLD.h5        copy every task finished in OLD.h5 (same model, seed and data\n"
+     "                       generator) instead of rerunning it; repeatable. With --resume,\n"
+     "                       a sweep that grew (more values, zip points or replicates) also\n"
+     "                       keeps the results already in OUT.h5: the grown file is written\n"
+     "                       beside it as OUT.h5.growing and then takes its place\n"
+     "  --order coarse|longest  how work is handed out: coarse-to-fine (default; long tasks\n"
+     "                       first within a factor 2, then replicate 0 of every point before\n"
+     "                       replicate 1, points in a low-discrepancy order, so any prefix maps\n"
+     "                       the whole grid) or longest-first by estimated cost\n"
+     "  --shard K/N          run shard K of N (1 <= K <= N; e.g. a Slurm array task) into its\n"
+     "                       own file; `iclsweep merge` joins the shards\n"
+     "  --deadline WHEN      the time the run must have ended by: +SECONDS from now or @UNIX_TIME\n"
+     "                       (default: $SLURM_JOB_END_TIME where Slurm sets it); tasks predicted\n"
+     "                       to overrun it are not started, and at the deadline less the margin\n"
+     "                       tasks in flight stop at their next log point; exit 3\n"
+     "  --deadline-margin S  seconds kept free before the deadline (default 30)\n"
+     "  --quiet, -q          no progress output, errors only\n"
+     "  --progress MODE      auto (live line at a terminal, plain lines in logs), live, plain, none\n"
+     "  --max-tasks N        refuse grids of more than N tasks\n"
+     "SIGUSR1, SIGTERM or SIGINT: stop handing out work, stop tasks in flight at their next log\n"
+     "point, close the file and exit 3 (resume with --resume); a second signal stops at once.\n"},
+    {"status", cmd_status, "iclsweep status OUT.h5 [--json]",
+     "counts by state, failures grouped by reason, wall time used and to go,\n"
+     "who writes the file; works while the sweep runs",
+     "  --json    one JSON object: counts, remaining, complete, task time used and left, owner\n"
+     "exit codes: 0 complete (every task done or diverged); 3 work remains (resume it);\n"
+     "            4 only failed tasks remain (resume with --retry-failed); 2 not a result file\n"},
+    {"merge", cmd_merge, "iclsweep merge SHARD.h5... -o OUT.h5 [--force] [--quiet]",
+     "the shards of one sweep (run --shard K/N) into one file, equal in content to\n"
+     "a single run's",
+     "  -o OUT.h5   the merged file\n"
+     "  --force     overwrite an existing OUT.h5\n"
+     "exit codes: 0 every task finished in some shard; 3 some are not (resume OUT.h5 to finish)\n"},
+    {"train", cmd_train, "iclsweep train SWEEP.yaml [--task I] [--format text|csv|jsonl] [--metrics a,b,...]",
+     "train task I (default 0) of a sweep on this process and print its\n"
+     "trajectory, one line per log point",
+     "  --task I         which task of the sweep (as `plan --list` numbers them)\n"
+     "  --format F       text (a few columns, for a terminal), csv or jsonl (every metric, exact doubles)\n"
+     "  --metrics a,b    the columns of the text format\n"
+     "  --max-tasks N    refuse grids of more than N tasks\n"},
+    {"params", cmd_params, "iclsweep params [MODEL] [--markdown]",
+     "every parameter of a model (or of all): type, default, range, meaning", ""},
+    {"metrics", cmd_metrics, "iclsweep metrics [MODEL] [--markdown]",
+     "every output metric of a model (or of all): where it is in the result\n"
+     "file, units, meaning", ""},
+};
+#define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
+
+static const char overview_head[] =
+    "iclsweep: map phase diagrams of in-context learning, one small transformer per grid point\n\nusage:\n";
+static const char overview_tail[] =
+    "  iclsweep --version | --help | COMMAND --help\n"
     "\n"
     "A sweep file names a model (concept | linattn), a seed, replicates, fixed values, a grid\n"
-    "(Cartesian product) and zip groups (lists varied together); see README.md.\n"
+    "(Cartesian product) and zip groups (lists varied together); see README.md. It must be a\n"
+    "regular file; plan and train read it from standard input when SWEEP.yaml is -.\n"
     "\n"
-    "exit codes: 0 done; 2 bad usage or bad input; 3 stopped by a signal, work remains;\n"
-    "            4 finished but some tasks failed; 1 internal error\n";
+    "exit codes: 0 done (diverged tasks are results); 2 bad usage or bad input; 3 stopped by a\n"
+    "            signal, work remains; 4 finished but some tasks failed; 1 internal error or\n"
+    "            the environment failed (out of memory, a write that failed)\n";
+
+/* Prints text with every line indented by `indent` spaces. */
+static void print_indented(FILE *out, const char *text, int indent) {
+    while (*text) {
+        size_t len = strcspn(text, "\n");
+        fprintf(out, "%*s%.*s\n", indent, "", (int)len, text);
+        text += len + (text[len] == '\n');
+    }
+}
+
+static void print_overview(FILE *out) {
+    fputs(overview_head, out);
+    for (int i = 0; i < N_COMMANDS; i++) {
+        print_indented(out, commands[i].synopsis, 2);
+        print_indented(out, commands[i].summary, 18);
+    }
+    fputs(overview_tail, out);
+}
+
+isw_status cli_help(const char *name) {
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(commands[i].name, name)) {
+            printf("usage: %s\n\n", commands[i].synopsis);
+            print_indented(stdout, commands[i].summary, 0);
+            if (commands[i].help[0]) printf("\n%s", commands[i].help);
+        }
+    return ISW_OK;
+}
 
 /* The version, and the libraries this binary runs with (what a bug report needs). */
 static void print_version(void) {
@@ -59,36 +152,46 @@ int main(int argc, char **argv) {
      * wants them sets OPENBLAS_NUM_THREADS explicitly. */
     if (!getenv("OPENBLAS_NUM_THREADS")) openblas_set_num_threads(1);
     if (argc < 2) {
-        fputs(usage, stderr);
+        print_overview(stderr);
         return ISW_EINPUT;
     }
     const char *cmd = argv[1];
-    isw_status st;
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-        fputs(usage, stdout);
+        print_overview(stdout);
         return 0;
-    } else if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
         print_version();
         return 0;
-    } else if (!strcmp(cmd, "params")) {
-        st = cmd_params(argc - 1, argv + 1, &err);
-    } else if (!strcmp(cmd, "plan")) {
-        st = cmd_plan(argc - 1, argv + 1, &err);
-    } else if (!strcmp(cmd, "train")) {
-        st = cmd_train(argc - 1, argv + 1, &err);
-    } else if (!strcmp(cmd, "run")) {
-        int print_error = 1;
-        st = cmd_run(argc - 1, argv + 1, &err, &print_error);
-        if (!print_error) return (int)st;
-    } else if (!strcmp(cmd, "status")) {
-        st = cmd_status(argc - 1, argv + 1, &err);
-    } else {
-        fprintf(stderr, "iclsweep: error: unknown command '%s'; expected plan, run, status, train, "
-                        "params, --help or --version\n", cmd);
-        return ISW_EINPUT;
     }
-    if (st != ISW_OK && err.msg[0]) fprintf(stderr, "iclsweep: error: %s\n", err.msg);
-    return (int)st;
+    for (int i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(cmd, commands[i].name) != 0) continue;
+        for (int a = 2; a < argc; a++)
+            if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) return (int)cli_help(cmd);
+        isw_status st = commands[i].run(argc - 1, argv + 1, &err);
+        if (st != ISW_OK && err.msg[0]) cli_print_error(&err);
+        return (int)st;
+    }
+    fprintf(stderr, "iclsweep: error: unknown command '%s'; expected", cmd);
+    for (int i = 0; i < N_COMMANDS; i++) fprintf(stderr, " %s,", commands[i].name);
+    fprintf(stderr, " --help or --version\n");
+    return ISW_EINPUT;
+}
+
+void cli_print_error(const isw_error *err) {
+    /* Messages quote files (a sweep's name, a result file's attributes): escape what could drive
+     * the terminal. */
+    char shown[4 * ISW_ERROR_MAX];
+    isw_text_escape(shown, sizeof shown, err->msg);
+    fprintf(stderr, "iclsweep: error: %s\n", shown);
+    fflush(stderr);
+}
+
+void cli_md_cell(FILE *out, const char *text) {
+    for (const char *c = text; *c; c++) {
+        if (*c == '|') fputc('\\', out); /* a bare | would end the table cell */
+        fputc(*c == '\n' ? ' ' : *c, out);
+    }
 }
 
 isw_status cli_parse_count(const char *opt, const char *text, long long lo, long long hi,

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "iclsweep/text.h"
+
 int isw_param_n_choices(const isw_param_def *p) {
     if (p->type != ISW_P_CHOICE || !p->choices) return 0;
     int n = 1;
@@ -47,10 +49,27 @@ const char *isw_ptype_name(isw_ptype t) {
     return "?";
 }
 
-const char *isw_param_expected(const isw_param_def *p, char *buf, size_t size) {
+const char *isw_param_range(const isw_param_def *p, char *buf, size_t size) {
+    char lo[32], hi[32];
     switch (p->type) {
-    case ISW_P_INT: snprintf(buf, size, "an integer in [%.0f, %.0f]", p->lo, p->hi); break;
-    case ISW_P_REAL: snprintf(buf, size, "a number in [%g, %g]", p->lo, p->hi); break;
+    case ISW_P_INT: snprintf(buf, size, "[%.0f, %.0f]", p->lo, p->hi); break;
+    case ISW_P_REAL:
+        /* Exact bounds: "%g" would print beta2's 0.999999999 as 1, a value it refuses. */
+        snprintf(buf, size, "[%s, %s]", isw_text_double(lo, sizeof lo, p->lo),
+                 isw_text_double(hi, sizeof hi, p->hi));
+        break;
+    case ISW_P_CHOICE: snprintf(buf, size, "%s", p->choices); break;
+    case ISW_P_BOOL: snprintf(buf, size, "true|false"); break;
+    }
+    return buf;
+}
+
+const char *isw_param_expected(const isw_param_def *p, char *buf, size_t size) {
+    char range[96];
+    isw_param_range(p, range, sizeof range);
+    switch (p->type) {
+    case ISW_P_INT: snprintf(buf, size, "an integer in %s", range); break;
+    case ISW_P_REAL: snprintf(buf, size, "a number in %s", range); break;
     case ISW_P_CHOICE: snprintf(buf, size, "one of %s", p->choices); break;
     case ISW_P_BOOL: snprintf(buf, size, "true or false"); break;
     }
@@ -72,9 +91,17 @@ isw_status isw_param_check(const isw_param_def *p, double v, char *expected, siz
 
 const char *isw_param_canon(const isw_param_def *p, double v, char *buf, size_t size) {
     switch (p->type) {
-    case ISW_P_INT: snprintf(buf, size, "%lld", (long long)v); break;
+    case ISW_P_INT:
+        /* Only integral values inside int64 convert; anything else (an out-of-range value being
+         * reported) is shown as the double it is, never through an undefined conversion. */
+        if (v == floor(v) && fabs(v) < 9.2e18) snprintf(buf, size, "%lld", (long long)v);
+        else isw_text_double(buf, size, v);
+        break;
     case ISW_P_REAL: snprintf(buf, size, "%.17g", v == 0 ? 0.0 : v); break; /* -0 == 0 */
-    case ISW_P_CHOICE: isw_param_choice(p, (int)v, buf, size); break;
+    case ISW_P_CHOICE:
+        if (v >= 0 && v < isw_param_n_choices(p)) isw_param_choice(p, (int)v, buf, size);
+        else isw_text_double(buf, size, v);
+        break;
     case ISW_P_BOOL: snprintf(buf, size, "%s", v != 0 ? "true" : "false"); break;
     }
     return buf;
@@ -97,6 +124,19 @@ void isw_params_to_cfg(const isw_param_def *table, int n, const double *vals, vo
         case ISW_P_REAL: *(double *)field = vals[i]; break;
         case ISW_P_CHOICE:
         case ISW_P_BOOL: *(int *)field = (int)vals[i]; break;
+        }
+    }
+}
+
+void isw_params_from_cfg(const isw_param_def *table, int n, const void *cfg, double *vals) {
+    const char *base = cfg;
+    for (int i = 0; i < n; i++) {
+        const void *field = base + table[i].offset;
+        switch (table[i].type) {
+        case ISW_P_INT: vals[i] = (double)*(const int64_t *)field; break;
+        case ISW_P_REAL: vals[i] = *(const double *)field; break;
+        case ISW_P_CHOICE:
+        case ISW_P_BOOL: vals[i] = (double)*(const int *)field; break;
         }
     }
 }

@@ -7,6 +7,7 @@
 
 #include "iclsweep/linattn_params.h"
 #include "iclsweep/model.h"
+#include "iclsweep/schedule.h"
 
 #define ISW_PARAMS_CFG isw_linattn_cfg
 const isw_param_def isw_linattn_params[] = {ISW_LINATTN_PARAMS(ISW_PARAM_ROW)};
@@ -17,6 +18,12 @@ int64_t isw_linattn_train_prompts(const isw_linattn_cfg *c) {
     if (!(c->alpha > 0.0)) return c->P;
     double p = nearbyint(c->alpha * (double)c->D * (double)c->D);
     return p < 1.0 ? 1 : (int64_t)p;
+}
+
+int64_t isw_linattn_batch(const isw_linattn_cfg *c) {
+    int64_t P = isw_linattn_train_prompts(c);
+    int minibatch = c->optimizer == 0 /* adam */ || c->optimizer == 2 /* sgd */;
+    return minibatch && c->batch > 0 && c->batch < P ? c->batch : P;
 }
 
 static isw_status linattn_check(const void *vcfg, int *blame, char *why, size_t size) {
@@ -56,6 +63,22 @@ static double linattn_cost(const void *vcfg) {
     return pre + steps * (gram ? step_gram : step_samples) + logs * test * 2.0 * q;
 }
 
+static int64_t linattn_log_steps(const void *vcfg, int64_t *steps) {
+    const isw_linattn_cfg *c = vcfg;
+    int64_t n = isw_log_points(c->steps, c->log_every);
+    for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
+    return n;
+}
+
+/* P from alpha, dk = 0 as D+1, batch as the rows each step reads (P for full-batch steps). */
+static void linattn_resolve(void *vcfg) {
+    isw_linattn_cfg *c = vcfg;
+    int64_t P = isw_linattn_train_prompts(c), batch = isw_linattn_batch(c);
+    c->P = P;
+    c->batch = batch;
+    if (c->dk == 0) c->dk = c->D + 1;
+}
+
 const isw_model_info isw_linattn_model = {
     .name = "linattn",
     .summary = "linear attention on in-context linear regression, the spin-glass model (Li et al. 2024)",
@@ -64,4 +87,8 @@ const isw_model_info isw_linattn_model = {
     .cfg_size = sizeof(isw_linattn_cfg),
     .check = linattn_check,
     .cost = linattn_cost,
+    .log_steps = linattn_log_steps,
+    .derived = "P|dk|batch",
+    .resolve = linattn_resolve,
+    .version = "linattn/1",
 };

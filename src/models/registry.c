@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "iclsweep/model.h"
+#include "iclsweep/rng.h"
 
 extern const isw_model_info isw_concept_model;
 extern const isw_model_info isw_linattn_model;
@@ -28,4 +29,19 @@ const char *isw_model_names(void) {
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? "|" : "",
                      models[i]->name);
     return names;
+}
+
+int isw_model_derives(const isw_model_info *m, const char *name) {
+    size_t n = strlen(name);
+    for (const char *s = m->derived; s && *s;) {
+        size_t len = strcspn(s, "|");
+        if (len == n && strncmp(s, name, n) == 0) return 1;
+        s += len + (s[len] == '|');
+    }
+    return 0;
+}
+
+const char *isw_model_generator(const isw_model_info *m, char *buf, size_t size) {
+    snprintf(buf, size, "%s %s", m->version, ISW_RNG_VERSION);
+    return buf;
 }

@@ -182,7 +182,7 @@ static isw_status setup(run_t *r, const isw_linattn_cfg *c, uint64_t seed, isw_e
     r->factored = c->param == 1;
     r->dk = c->dk > 0 ? (int)c->dk : r->D1;
     r->n_theta = r->factored ? 2 * (int64_t)r->dk * r->D1 : r->Q;
-    r->batch = (r->opt == OPT_SGD || r->opt == OPT_ADAM) && c->batch > 0 && c->batch < r->P ? c->batch : 0;
+    r->batch = isw_linattn_batch(c) < r->P ? isw_linattn_batch(c) : 0; /* 0: full batch */
     if ((st = isw_linreg_init(&r->gen, r->D, r->N, c->corr, c->y_scale == 1, c->label_noise, err))) return st;
     if (r->M > 0) {
         if (!(r->pool = isw_malloc((size_t)r->M * r->D * sizeof(double), err))) return ISW_EINTERNAL;

@@ -1,5 +1,6 @@
-/* The iclsweep program as a user meets it: --help, --version, params (and docs/params.md, which
- * must equal `iclsweep params --markdown`), and `plan` on every example under sweeps/.
+/* The iclsweep program as a user meets it: --help (overall and per command), --version, params and
+ * metrics (and docs/params.md, docs/metrics.md, which must equal their --markdown output and be
+ * well-formed tables), and `plan` on every example under sweeps/.
  * Run by hand: ICLSWEEP_BIN=build/iclsweep ICLSWEEP_SRC=. build/tests/test_cli */
 #include <dirent.h>
 #include <stdio.h>
@@ -28,22 +29,49 @@ static void test_help_version_params(const char *bin) {
     CHECK(run(bin, "params") == 0 && strstr(out, "model concept") && strstr(out, "model linattn") &&
               strstr(out, "p_poly") && strstr(out, "langevin"), "%s", out);
     CHECK(run(bin, "params linattn") == 0 && !strstr(out, "model concept"), "params MODEL shows one model");
+    CHECK(run(bin, "metrics") == 0 && strstr(out, "model concept") && strstr(out, "model linattn") &&
+              strstr(out, "test_err") && strstr(out, "traj, final"), "%s", out);
+    CHECK(run(bin, "metrics nosuch") == 2 && strstr(out, "unknown model"), "%s", out);
+    static const char *const cmds[] = {"plan", "run", "status", "train", "params", "metrics"};
+    char args[64];
+    for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        CHECK(run(bin, args) == 0 && strncmp(out, "usage: iclsweep ", 16) == 0 && strstr(out, cmds[i]),
+              "%s --help: %s", cmds[i], out);
+    }
 }
 
-static void test_docs_match(const char *bin, const char *src) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/docs/params.md", src);
+/* Every row of every Markdown table in text has `cols` cells: a bare | inside a cell (a choice
+ * list, say) would split it. */
+static void check_table_rows(const char *name, const char *text, int cols) {
+    int rows = 0;
+    for (const char *line = text; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line)) {
+        if (line[0] != '|') continue;
+        int bars = 0;
+        for (const char *c = line; *c && *c != '\n'; c++)
+            if (*c == '|' && (c == line || c[-1] != '\\')) bars++;
+        CHECK(bars == cols + 1, "%s: a table row has %d cells, want %d: %.80s", name, bars - 1, cols, line);
+        rows++;
+    }
+    CHECK(rows > 10, "%s: only %d table rows", name, rows);
+}
+
+/* docs/NAME.md equals `iclsweep NAME --markdown`, and its tables have `cols` cells a row. */
+static void test_docs_match(const char *bin, const char *src, const char *name, int cols) {
+    char path[1024], args[64];
+    snprintf(path, sizeof path, "%s/docs/%s.md", src, name);
     FILE *f = fopen(path, "rb");
-    CHECK(f != NULL, "docs/params.md is missing");
+    CHECK(f != NULL, "docs/%s.md is missing", name);
     if (!f) return;
     static char doc[1 << 20];
     size_t n = fread(doc, 1, sizeof doc - 1, f);
     doc[n] = '\0';
     fclose(f);
-    CHECK(run(bin, "params --markdown") == 0, "params --markdown");
-    CHECK(strcmp(out, doc) == 0,
-          "docs/params.md differs from `iclsweep params --markdown`; regenerate it with "
-          "build/iclsweep params --markdown > docs/params.md");
+    snprintf(args, sizeof args, "%s --markdown", name);
+    CHECK(run(bin, args) == 0, "%s", args);
+    CHECK(strcmp(out, doc) == 0, "docs/%s.md differs from `iclsweep %s`; regenerate it with "
+          "build/iclsweep %s > docs/%s.md", name, args, args, name);
+    check_table_rows(path, doc, cols);
 }
 
 static void test_plan_examples(const char *bin, const char *src) {
@@ -74,7 +102,8 @@ int main(void) {
         return 1;
     }
     test_help_version_params(bin);
-    test_docs_match(bin, src);
+    test_docs_match(bin, src, "params", 6);
+    test_docs_match(bin, src, "metrics", 4);
     test_plan_examples(bin, src);
     return check_report("test_cli");
 }

@@ -118,7 +118,7 @@ def bits(a):
 def same_results(a, b):
     """Names of /traj, /final and /tasks datasets whose contents differ bit for bit between files
     a and b (per-run bookkeeping such as wall_s, rank and attempts excluded)."""
-    skip = {"tasks/wall_s", "tasks/rank", "tasks/attempts"}
+    skip = {"tasks/wall_s", "tasks/rank", "tasks/attempts", "tasks/origin"}
     diffs = []
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         for group in ("traj", "final", "tasks"):

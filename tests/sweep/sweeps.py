@@ -12,12 +12,13 @@ grid:
   lr: [1, 5]
 """
 
-# 24 tasks of a few hundred ms, with differing schedules: long enough to interrupt mid-sweep.
+# 24 tasks of ~150 ms each (~2 s on 2 workers), with differing schedules: long enough to interrupt
+# mid-sweep, or to kill once the first tasks are done with work still left.
 LONGER = """\
 model: concept
 seed: 11
 replicates: 3
-fixed: {d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 128, L_long: 16,
+fixed: {d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 512, L_long: 16,
         batch: 32, log_every: 50}
 grid:
   noise: [0.01, 0.1]

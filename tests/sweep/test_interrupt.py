@@ -11,7 +11,7 @@ import time
 import h5py
 import numpy as np
 
-from common import (Workdir, check, report, run, same_results, start, states, wait_for_done,
+from common import (BIN, Workdir, check, report, run, same_results, start, states, wait_for_done,
                     wait_gone)
 from sweeps import LONGER
 
@@ -53,12 +53,16 @@ def done_rows_complete(path, label):
         status = f["tasks/status"][:]
         loss = f["traj/train_loss"][()]
         step = f["traj/step"][()]
-        step = np.broadcast_to(step, loss.shape) if step.ndim == 1 else step
         final = f["final/test_err"][:]
+        attempts = f["tasks/attempts"][:]
     bad = [t for t in np.nonzero(status == 2)[0]
            if not (np.isfinite(loss[t][step[t] >= 0]).all() and (loss[t][step[t] >= 0] > 0).all()
                    and np.isfinite(final[t]))]
     check(not bad, f"{label}: done rows without their data: {bad}")
+    # Rows never started read as missing (NaN, written at creation), not as zeros.
+    never = np.nonzero(attempts == 0)[0]
+    check(np.isnan(loss[never]).all() and np.isnan(final[never]).all(),
+          f"{label}: rows never started hold NaN: {never}")
 
 
 def layout_complete(path):
@@ -70,10 +74,11 @@ def layout_complete(path):
 
 
 def crash_loop(w, sweep, reference):
-    """kill -9 at staggered moments, over and over, resuming each time (SQLite's crash loops)."""
+    """kill -9 of the whole job at staggered moments, over and over (12 rounds), resuming each time
+    (SQLite's crash loops); the end equals an uninterrupted run, every task done once."""
     out = w.file("crashloop.h5")
     rng = np.random.default_rng(5)
-    for i in range(6):
+    for i in range(12):
         args = ["run", sweep, "-o", out, "--quiet"] + (["--resume"] if i else [])
         before = states(out) if i else None
         p = start(3, *args)
@@ -97,12 +102,35 @@ def crash_loop(w, sweep, reference):
     finish_and_compare(w, sweep, out, reference, 3, "crash loop")
 
 
+def kill_one_worker(w, sweep, reference):
+    """kill -9 of one worker rank alone: the job ends (mpirun takes the others down), no row claims
+    done without its data, and a resume finishes to the data of an uninterrupted run."""
+    out = w.file("worker_killed.h5")
+    p = start(3, "run", sweep, "-o", out, "--quiet")
+    check(wait_for_done(out, 3, p), "kill one worker: some tasks done")
+    ranks = subprocess.run(["pgrep", "-f", f"^{BIN} run .* -o {out}"], stdout=subprocess.PIPE, text=True).stdout.split()
+    # The workers are the ranks that are not rank 0; rank 0 is the oldest process of the three.
+    pids = sorted(int(x) for x in ranks)
+    check(len(pids) == 3, f"kill one worker: three ranks: {pids}")
+    if len(pids) == 3:
+        os.kill(pids[-1], signal.SIGKILL)
+    try:
+        p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+    check(p.returncode != 0, f"kill one worker: the job ends with an error: {p.returncode}")
+    wait_gone(out)
+    done_rows_complete(out, "kill one worker")
+    finish_and_compare(w, sweep, out, reference, 3, "kill one worker")
+
+
 def stop_with_signal(w, sweep, reference, np_, sig):
     out = w.file(f"signalled_np{np_}.h5")
     p = start(np_, "run", sweep, "-o", out)
     check(wait_for_done(out, 3, p), f"signal np={np_}: some tasks done before the signal")
     rc, live = run(1, "status", out)
-    check(rc == 0 and re.search(r"done\s+[1-9]", live) and re.search(r"pending\s+[1-9]", live),
+    check(rc == 3 and re.search(r"done\s+[1-9]", live) and re.search(r"pending\s+[1-9]", live),
           f"signal np={np_}: status reads the file while the sweep writes it: {live}")
     t0 = time.time()
     os.kill(p.pid, sig)
@@ -131,6 +159,7 @@ def main():
         kill_launcher(w, sweep, reference, 3)
         kill_launcher(w, sweep, reference, 1)
         crash_loop(w, sweep, reference)
+        kill_one_worker(w, sweep, reference)
         stop_with_signal(w, sweep, reference, 3, signal.SIGUSR1)
         stop_with_signal(w, sweep, reference, 1, signal.SIGTERM)
     report("test_interrupt")

@@ -15,22 +15,20 @@ def check_layout(path, sweep_path):
     with h5py.File(path, "r") as f:
         T = int(f.attrs["n_tasks"])
         S = int(f.attrs["n_log_points"])
-        check(f.attrs["format"] == "iclsweep/1", "format attribute")
-        for attr in ("sweep", "spec_hash", "model", "iclsweep_version", "git_commit", "mpi_version",
-                     "hdf5_version", "blas_version", "created"):
+        check(f.attrs["format"] == "iclsweep/2", "format attribute")
+        for attr in ("sweep", "spec_hash", "model", "generator", "grid", "iclsweep_version", "git_commit",
+                     "mpi_version", "hdf5_version", "blas_version", "created"):
             check(attr in f.attrs and len(str(f.attrs[attr])) > 0, f"root attribute {attr}")
         for name, ds in f["tasks"].items():
             check(ds.shape == (T,), f"/tasks/{name} has {ds.shape}, want ({T},)")
             check("description" in ds.attrs, f"/tasks/{name} has a description")
         for name, ds in f["traj"].items():
-            want = (S,) if name == "step" and ds.ndim == 1 else (T, S)
-            check(ds.shape == want, f"/traj/{name} has {ds.shape}, want {want}")
+            check(ds.shape == (T, S), f"/traj/{name} has {ds.shape}, want {(T, S)}")
         for name, ds in f["final"].items():
             check(ds.shape == (T,), f"/final/{name} has {ds.shape}")
         check((f["tasks/status"][:] == 2).all(), "every task done")
         # Trajectories line up with their steps: NaN exactly where a task has no log point.
         step = f["traj/step"][()]
-        step = np.broadcast_to(step, (T, S)) if step.ndim == 1 else step
         loss = f["traj/train_loss"][()]
         check(np.array_equal(np.isnan(loss), step < 0), "NaN padding matches step == -1")
         steps = f["tasks/steps"][:]

@@ -251,6 +251,99 @@ static void test_task_limit(void) {
           "--max-tasks 999999 refuses 1e6 tasks");
 }
 
+/* {geomspace: [0.01, 1, 5]} started at 0.010000000000000004, so `noise == 0.01` found nothing and
+ * the point's identity differed from a literal 0.01 (issue 8). Ranges now equal numpy's portable
+ * output bit for bit; the values below were printed by numpy 1.24 (float.hex), and
+ * tests/e2e/test_ranges.py compares against numpy itself on many random ranges. */
+static void test_ranges_are_numpys(void) {
+    double v[16];
+    int64_t n;
+    const double geom[] = {0x1.47ae147ae147bp-7, 0x1.030dc4ea03a72p-5, 0x1.999999999999ap-4,
+                           0x1.43d136248490fp-2, 0x1p+0};
+    axis_values("{geomspace: [0.01, 1, 5]}", "noise", v, &n);
+    CHECK(n == 5 && v[0] == 0.01, "first value %.17g, want 0.01 exactly", v[0]);
+    for (int i = 0; i < 5 && n == 5; i++) CHECK(v[i] == geom[i], "geomspace[%d] = %a, numpy %a", i, v[i], geom[i]);
+    const double geom2[] = {0x1.0624dd2f1a9fcp-10, 0x1.9e7c6e43390b7p-9, 0x1.47ae147ae147bp-7,
+                            0x1.030dc4ea03a72p-5, 0x1.999999999999ap-4};
+    axis_values("{geomspace: [0.001, 0.1, 5]}", "noise", v, &n);
+    for (int i = 0; i < 5 && n == 5; i++) CHECK(v[i] == geom2[i], "geomspace[%d] = %a, numpy %a", i, v[i], geom2[i]);
+    /* numpy.linspace(0, 1, 11): i * 0.1 + 0, so 0.30000000000000004 and 0.6000000000000001. */
+    axis_values("{linspace: [0, 1, 11]}", "noise", v, &n);
+    CHECK(n == 11 && v[3] == 0x1.3333333333334p-2 && v[6] == 0x1.3333333333334p-1 && v[10] == 1,
+          "linspace [0, 1, 11]: %a %a %a", v[3], v[6], v[10]);
+    /* numpy.linspace(0.1, 0.7, 4) = [0.1, 0x1.3333333333333p-2, 0x1p-1, 0.7]: i * step + 0.1,
+     * step = (0.7 - 0.1) / 3, each operation rounded. */
+    axis_values("{linspace: [0.1, 0.7, 4]}", "noise", v, &n);
+    CHECK(n == 4 && v[0] == 0.1 && v[1] == 0x1.3333333333333p-2 && v[2] == 0x1p-1 && v[3] == 0.7,
+          "linspace [0.1, 0.7, 4]: %a %a", v[1], v[2]);
+
+    /* A point's identity does not depend on how its value was written. */
+    isw_sweep a, b;
+    isw_error err;
+    CHECK(parse("model: concept\ngrid: {noise: {geomspace: [0.01, 1, 5]}}\n", &a, &err) == ISW_OK &&
+              parse("model: concept\ngrid: {noise: [0.01, 0.03162277660168379, 0.1, "
+                    "0.31622776601683794, 1]}\n", &b, &err) == ISW_OK,
+          "%s", err.msg);
+    double vals[64];
+    for (int64_t t = 0; t < 5; t++) {
+        isw_task x, y;
+        isw_sweep_task(&a, t, &x, vals);
+        isw_sweep_task(&b, t, &y, vals);
+        CHECK(x.key == y.key && x.seed == y.seed, "task %lld: geomspace and literal identities differ", (long long)t);
+    }
+    isw_sweep_free(&a);
+    isw_sweep_free(&b);
+}
+
+/* -0.0 was accepted as a distinct value (issue 14); it now reads as +0 everywhere. */
+static void test_negative_zero_is_zero(void) {
+    isw_sweep sw, zero;
+    isw_error err;
+    CHECK(parse("model: concept\nfixed: {noise: -0.0, init: -0}\n", &sw, &err) == ISW_OK, "%s", err.msg);
+    CHECK(parse("model: concept\nfixed: {noise: 0, init: 0}\n", &zero, &err) == ISW_OK, "%s", err.msg);
+    int inoise = isw_param_find(sw.model->params, sw.model->n_params, "noise");
+    CHECK(sw.base[inoise] == 0 && !signbit(sw.base[inoise]), "fixed -0.0 kept its sign");
+    double vals[64];
+    isw_task x, y;
+    isw_sweep_task(&sw, 0, &x, vals);
+    isw_sweep_task(&zero, 0, &y, vals);
+    CHECK(x.key == y.key, "-0.0 and 0 have different identities");
+    isw_sweep_free(&sw);
+    isw_sweep_free(&zero);
+    double v[4];
+    int64_t n;
+    axis_values("{linspace: [-0.0, -0.0, 1]}", "noise", v, &n);
+    CHECK(n == 1 && !signbit(v[0]), "a generated -0 kept its sign");
+}
+
+/* Inputs refused with their real position: escaped NUL (once read as a cut string), an encoding
+ * error (once at 1:1), nesting (once minutes in the loader), the first of several repeats. */
+static void test_hostile_positions(void) {
+    isw_sweep sw;
+    isw_error err;
+    const char nul[] = "model: concept\nfixed: {\"K\\0xx\": 4}\n";
+    CHECK(parse(nul, &sw, &err) == ISW_EINPUT && strstr(err.msg, "test.yaml:2:9: fixed.K\\0xx: the key holds a NUL"),
+          "escaped NUL: %s", err.msg);
+    const char enc[] = "model: concept\nseed: 1\nreplicates: 1\nname: ab\xff" "cd\n";
+    CHECK(parse(enc, &sw, &err) == ISW_EINPUT && strstr(err.msg, "test.yaml:4:9: (document): YAML encoding error"),
+          "encoding error: %s", err.msg);
+    const char repeats[] = "model: concept\ngrid:\n  K: [2]\n  L: [1]\n  L: [2]\n  K: [4]\n";
+    CHECK(parse(repeats, &sw, &err) == ISW_EINPUT &&
+              strstr(err.msg, "test.yaml:5:3: grid.L: key appears twice (first at line 4:3)"),
+          "first repeat in document order: %s", err.msg);
+    size_t depth = 200000, len = 0;
+    char *deep = malloc(2 * depth + 32);
+    if (!deep) return;
+    len += (size_t)sprintf(deep, "model: concept\nx: ");
+    memset(deep + len, '[', depth);
+    memset(deep + len + depth, ']', depth);
+    len += 2 * depth;
+    CHECK(isw_sweep_parse(deep, (long)len, "deep.yaml", 0, &sw, &err) == ISW_EINPUT &&
+              strstr(err.msg, "deep.yaml:2:67: (document): lists and mappings nested deeper than 64"),
+          "deep nesting: %s", err.msg);
+    free(deep);
+}
+
 int main(void) {
     test_product_matches_naive_loops();
     test_zip_crossed_with_grid();
@@ -259,5 +352,8 @@ int main(void) {
     test_identity_stable_under_growth();
     test_identity_text_pinned();
     test_task_limit();
+    test_ranges_are_numpys();
+    test_negative_zero_is_zero();
+    test_hostile_positions();
     return check_report("test_spec_grid");
 }

@@ -1,0 +1,85 @@
+/* Work in a child process (include/iclsweep/isolate.h). */
+#include "iclsweep/isolate.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Writes all of buf to fd; 0 on failure. */
+static int write_all(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return 0;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 1;
+}
+
+/* Reads up to n bytes of fd into buf until end of file; returns the count. */
+static size_t read_all(int fd, void *buf, size_t n) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, p + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    return got;
+}
+
+isw_status isw_run_isolated(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, unsigned timeout_s,
+                            int *signal_out, isw_error *err) {
+    *signal_out = 0;
+    int fds[2];
+    fflush(stdout);
+    fflush(stderr);
+    if (pipe(fds) != 0) return fn(ctx, err);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return fn(ctx, err);
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        /* A crash is this child's answer: no inherited handler (MPI's prints a backtrace) runs. */
+        static const int crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+        for (unsigned i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) signal(crash_signals[i], SIG_DFL);
+        signal(SIGALRM, SIG_DFL);
+        /* ICLSWEEP_READ_TIMEOUT=S caps the limit (the tests use it not to wait out a loop). */
+        const char *cap = getenv("ICLSWEEP_READ_TIMEOUT");
+        if (cap && atoi(cap) > 0 && (!timeout_s || (unsigned)atoi(cap) < timeout_s)) timeout_s = (unsigned)atoi(cap);
+        if (timeout_s) alarm(timeout_s);
+        isw_error e;
+        isw_error_clear(&e);
+        e.code = fn(ctx, &e);
+        fflush(stdout);
+        fflush(stderr);
+        _exit(write_all(fds[1], &e, sizeof e) ? 0 : 1);
+    }
+    close(fds[1]);
+    isw_error e;
+    size_t got = read_all(fds[0], &e, sizeof e);
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {
+        *signal_out = WTERMSIG(status);
+        return isw_fail(err, ISW_EINTERNAL, "the work crashed (signal %d)", WTERMSIG(status));
+    }
+    if (got != sizeof e || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return isw_fail(err, ISW_EINTERNAL, "the work's process ended without an answer");
+    e.msg[sizeof e.msg - 1] = '\0';
+    *err = e;
+    return e.code;
+}

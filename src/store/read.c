@@ -1,0 +1,279 @@
+/* Reading a result file serially (status, merge, the resume header), while a sweep may write it.
+ *
+ * Result files are input: a crafted or damaged one must be refused with a message, never read
+ * past a buffer or trusted for a size. So the path must be a regular file, every root attribute is
+ * checked for type, scalar shape and size before it is read, creation must have finished, and
+ * every dataset is checked (type, shape, storage inside the file) by isw_h5_open_checked before
+ * a byte of it is read. The layout never changes after creation, so the columns are where the
+ * header says while workers write rows. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "iclsweep/isolate.h"
+#include "store_int.h"
+
+#define MAX_TEXT_ATTR 4096         /* name, model, seed, generator, spec_hash */
+#define MAX_LONG_ATTR (4L << 20)   /* sweep (the YAML text), grid (JSON) */
+#define MAX_TASKS 1000000000LL     /* the most tasks a sweep may have */
+#define MAX_LOG_POINTS 1000000000LL
+
+/* Refuses anything but an existing regular file (a FIFO would block, a device is not a file). */
+static isw_status check_regular(const char *path, isw_error *err) {
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return isw_fail(err, ISW_EINPUT, "%s: cannot open the result file: %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return isw_fail(err, ISW_EINPUT, "%s: not a regular file; a result file is an HDF5 file", path);
+    return ISW_OK;
+}
+
+/* Opens path read-only after checking it is a regular HDF5 file. */
+static isw_status open_readonly(const char *path, hid_t *file, isw_error *err) {
+    isw_status rc = check_regular(path, err);
+    if (rc) return rc;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
+    if ((*file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
+        return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it (damaged?)", path);
+    return ISW_OK;
+}
+
+/* One text attribute into *out: required ones must be present. */
+static isw_status text_attr(hid_t f, const char *path, const char *name, size_t max, int required, char **out,
+                            isw_error *err) {
+    char what[256];
+    int r = isw_h5_get_text_attr(f, name, max, out, what, sizeof what);
+    if (r < 0) return isw_fail(err, ISW_EINPUT, "%s: %s; not an iclsweep result file, or a damaged one", path, what);
+    if (r == 0 && required)
+        return isw_fail(err, ISW_EINPUT, "%s: the root attribute %s is missing; not an iclsweep result file", path, name);
+    return ISW_OK;
+}
+
+static isw_status int_attr(hid_t f, const char *path, const char *name, int64_t lo, int64_t hi, int64_t *out,
+                           isw_error *err) {
+    int r = isw_h5_get_int_attr(f, name, out);
+    if (r == 0) return isw_fail(err, ISW_EINPUT, "%s: the root attribute %s is missing", path, name);
+    if (r < 0) return isw_fail(err, ISW_EINPUT, "%s: the root attribute %s is not a single integer", path, name);
+    if (*out < lo || *out > hi)
+        return isw_fail(err, ISW_EINPUT, "%s: the root attribute %s is %lld; expected %lld..%lld", path, name,
+                        (long long)*out, (long long)lo, (long long)hi);
+    return ISW_OK;
+}
+
+/* The header of an open file into info. */
+static isw_status read_header(hid_t f, const char *path, isw_store_info *info, isw_error *err) {
+    char *format = NULL;
+    isw_status rc = text_attr(f, path, "format", MAX_TEXT_ATTR, 0, &format, err);
+    if (!rc && (!format || strcmp(format, ISW_STORE_FORMAT) != 0)) {
+        if (format && strncmp(format, "iclsweep/", 9) == 0)
+            rc = isw_fail(err, ISW_EINPUT, "%s: written in format %.40s, which this iclsweep does not read "
+                          "(it reads %s); rerun the sweep, or read it with the iclsweep that wrote it",
+                          path, format, ISW_STORE_FORMAT);
+        else
+            rc = isw_fail(err, ISW_EINPUT, "%s: not an iclsweep result file (no format attribute %s)", path,
+                          ISW_STORE_FORMAT);
+    }
+    free(format);
+    int64_t complete = 0;
+    if (!rc && isw_h5_get_int_attr(f, "layout_complete", &complete) != 1)
+        rc = isw_fail(err, ISW_EINPUT, "%s: its creation never finished (the job was stopped or the disk "
+                      "filled while creating it); start over with --force", path);
+    if (!rc) rc = int_attr(f, path, "n_tasks", 1, MAX_TASKS, &info->T, err);
+    if (!rc) rc = int_attr(f, path, "n_log_points", 1, MAX_LOG_POINTS, &info->S, err);
+    if (!rc) rc = int_attr(f, path, "replicates", 1, MAX_TASKS, &info->replicates, err);
+    struct { const char *name; size_t max; char **out; } texts[] = {
+        {"name", MAX_TEXT_ATTR, &info->name},       {"model", MAX_TEXT_ATTR, &info->model},
+        {"seed", MAX_TEXT_ATTR, &info->seed},       {"generator", MAX_TEXT_ATTR, &info->generator},
+        {"sweep", MAX_LONG_ATTR, &info->sweep},     {"spec_hash", MAX_TEXT_ATTR, &info->spec_hash},
+        {"grid", MAX_LONG_ATTR, &info->grid},       {"shard", MAX_TEXT_ATTR, &info->shard},
+        {"origins", MAX_LONG_ATTR, &info->origins}};
+    for (unsigned i = 0; !rc && i < sizeof texts / sizeof texts[0]; i++)
+        rc = text_attr(f, path, texts[i].name, texts[i].max, 1, texts[i].out, err);
+    return rc;
+}
+
+isw_status isw_store_open_header(const char *path, hid_t *file, isw_store_info *info, isw_error *err) {
+    memset(info, 0, sizeof *info);
+    *file = -1;
+    isw_status rc = open_readonly(path, file, err);
+    if (!rc) rc = read_header(*file, path, info, err);
+    if (rc) {
+        if (*file >= 0) H5Fclose(*file);
+        *file = -1;
+        isw_store_info_free(info);
+    }
+    return rc;
+}
+
+isw_status isw_store_read_info(const char *path, isw_store_info *info, isw_error *err) {
+    hid_t f = -1;
+    isw_status rc = isw_store_open_header(path, &f, info, err);
+    if (f >= 0) H5Fclose(f);
+    return rc;
+}
+
+void isw_store_info_free(isw_store_info *info) {
+    char *texts[] = {info->name, info->model,     info->seed, info->generator, info->sweep,
+                     info->spec_hash, info->grid, info->shard, info->origins};
+    for (unsigned i = 0; i < sizeof texts / sizeof texts[0]; i++) free(texts[i]);
+    memset(info, 0, sizeof *info);
+}
+
+/* ---- the per-task table ----------------------------------------------------------------------- */
+
+/* Opens /task and every /tasks column of f, each checked for type and shape [T] and for storage
+ * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. */
+static isw_status open_columns(hid_t f, const char *path, int64_t T, hid_t *ids /* [N_COLS + 1] */,
+                               isw_error *err) {
+    char why[512], name[128];
+    for (int c = -1; c < N_COLS; c++) {
+        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
+        snprintf(name, sizeof name, c < 0 ? "/task" : "/tasks/%s", c < 0 ? "" : isw_store_cols[c].name);
+        ids[c + 1] = want < 0 ? -1 : isw_h5_open_checked(f, name, want, 1, T, 0, why, sizeof why);
+        if (want >= 0) H5Tclose(want);
+        if (ids[c + 1] < 0) return isw_fail(err, ISW_EINPUT, "%s: %s", path, want < 0 ? "cannot make an HDF5 type" : why);
+    }
+    return ISW_OK;
+}
+
+static isw_status alloc_table(isw_store_table *tab, int64_t T, const char *path, isw_error *err) {
+    size_t n = (size_t)T;
+    int ok = (tab->task = malloc(n * sizeof *tab->task)) != NULL;
+#define ALLOC_(name, ctype, ...) ok = ok && (tab->name = malloc(n * sizeof(ctype))) != NULL;
+    ISW_TASK_ID_COLUMNS(ALLOC_)
+    ISW_TASK_STATE_COLUMNS(ALLOC_)
+#undef ALLOC_
+    return ok ? ISW_OK : isw_fail(err, ISW_EINTERNAL, "%s: out of memory for %lld tasks", path, (long long)T);
+}
+
+/* The column buffers of tab in isw_store_cols order. */
+static void table_columns(isw_store_table *tab, void **cols /* [N_COLS] */) {
+    int c = 0;
+#define COL_PTR_(name, ...) cols[c++] = tab->name;
+    ISW_TASK_ID_COLUMNS(COL_PTR_)
+    ISW_TASK_STATE_COLUMNS(COL_PTR_)
+#undef COL_PTR_
+}
+
+isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_error *err) {
+    memset(tab, 0, sizeof *tab);
+    hid_t f = -1, ids[N_COLS + 1];
+    for (int c = 0; c <= N_COLS; c++) ids[c] = -1;
+    isw_status rc = isw_store_open_header(path, &f, &tab->info, err);
+    int64_t T = tab->info.T;
+    if (!rc) rc = open_columns(f, path, T, ids, err);
+    if (!rc) rc = alloc_table(tab, T, path, err);
+    void *cols[N_COLS];
+    table_columns(tab, cols);
+    for (int c = -1; !rc && c < N_COLS; c++) {
+        hid_t mt = c < 0 ? H5Tcopy(H5T_NATIVE_INT64) : isw_store_mem_type(isw_store_cols[c].kind);
+        if (mt < 0 || H5Dread(ids[c + 1], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c < 0 ? (void *)tab->task : cols[c]) < 0)
+            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s (damaged?)", path, c < 0 ? "/task" : "/tasks/",
+                          c < 0 ? "" : isw_store_cols[c].name);
+        if (mt >= 0) H5Tclose(mt);
+    }
+    for (int64_t t = 0; !rc && t < T; t++)
+        if (tab->status[t] >= ISW_TASK_N_STATES)
+            rc = isw_fail(err, ISW_EINPUT, "%s: /tasks/status of row %lld is %u, not a task state", path,
+                          (long long)t, tab->status[t]);
+    for (int64_t t = 0; !rc && t < T; t++) tab->error[t][ISW_STORE_ERROR_LEN - 1] = '\0';
+    for (int c = 0; c <= N_COLS; c++)
+        if (ids[c] >= 0) H5Dclose(ids[c]);
+    if (f >= 0) H5Fclose(f);
+    if (rc) isw_store_table_free(tab);
+    return rc;
+}
+
+void isw_store_table_free(isw_store_table *tab) {
+    isw_store_info_free(&tab->info);
+    free(tab->task);
+#define FREE_(name, ...) free(tab->name);
+    ISW_TASK_ID_COLUMNS(FREE_)
+    ISW_TASK_STATE_COLUMNS(FREE_)
+#undef FREE_
+    memset(tab, 0, sizeof *tab);
+}
+
+/* ---- the probe: every piece of metadata a reader could touch, read once ---------------------- */
+
+/* Reads attribute `name` of obj whole, in its own type (variable-length data reclaimed). */
+static herr_t read_one_attr(hid_t obj, const char *name, const H5A_info_t *info, void *op_data) {
+    (void)info;
+    (void)op_data;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = -1, mt = -1, space = -1;
+    herr_t rc = -1;
+    if (a < 0 || (t = H5Aget_type(a)) < 0 || (space = H5Aget_space(a)) < 0 ||
+        (mt = H5Tget_native_type(t, H5T_DIR_DEFAULT)) < 0)
+        goto done;
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    size_t size = H5Tget_size(mt);
+    if (n < 0 || size == 0 || (double)n * (double)size > (double)MAX_LONG_ATTR) goto done;
+    void *buf = calloc((size_t)(n ? n : 1), size);
+    if (buf && H5Aread(a, mt, buf) >= 0) {
+        if (H5Tdetect_class(mt, H5T_VLEN) > 0 || H5Tis_variable_str(mt) > 0) H5Dvlen_reclaim(mt, space, H5P_DEFAULT, buf);
+        rc = 0;
+    }
+    free(buf);
+done:
+    if (mt >= 0) H5Tclose(mt);
+    if (space >= 0) H5Sclose(space);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    (void)rc; /* an unreadable attribute is a refusal later, not here: the probe only decodes */
+    return 0;
+}
+
+/* One object of the file: its header, its attributes, and for a dataset its type, space and
+ * creation properties. */
+static herr_t probe_object(hid_t root, const char *name, const H5O_info_t *info, void *op_data) {
+    (void)op_data;
+    hid_t obj = H5Oopen(root, name, H5P_DEFAULT);
+    if (obj < 0) return 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_NATIVE, NULL, read_one_attr, NULL);
+    if (info->type == H5O_TYPE_DATASET) {
+        hid_t t = H5Dget_type(obj), space = H5Dget_space(obj), dcpl = H5Dget_create_plist(obj);
+        if (dcpl >= 0) H5Pget_layout(dcpl);
+        H5Dget_storage_size(obj);
+        H5Dget_offset(obj);
+        if (dcpl >= 0) H5Pclose(dcpl);
+        if (space >= 0) H5Sclose(space);
+        if (t >= 0) H5Tclose(t);
+    }
+    H5Oclose(obj);
+    return 0;
+}
+
+static isw_status probe(void *ctx, isw_error *err) {
+    const char *path = ctx;
+    isw_status rc = check_regular(path, err);
+    if (rc) return rc;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it (damaged?)", path);
+    H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_NATIVE, probe_object, NULL, H5O_INFO_BASIC);
+    H5Fclose(f);
+    return ISW_OK;
+}
+
+isw_status isw_store_probe(const char *path, isw_error *err) {
+    int sig = 0;
+    isw_status rc = isw_run_isolated(probe, (void *)path, ISW_PROBE_SECONDS, &sig, err);
+    if (sig)
+        return isw_store_crashed(path, sig, err);
+    return rc;
+}
+
+isw_status isw_store_crashed(const char *path, int sig, isw_error *err) {
+    if (sig == SIGALRM)
+        return isw_fail(err, ISW_EINPUT, "%s: the HDF5 library was still reading it when its time ran out "
+                        "(looping on damaged or crafted metadata?); it cannot be used", path);
+    return isw_fail(err, ISW_EINPUT, "%s: the HDF5 library crashed reading it (signal %d): the file is "
+                    "damaged or crafted and cannot be used", path, sig);
+}
+
+isw_status isw_store_probe_here(const char *path, isw_error *err) { return probe((void *)path, err); }

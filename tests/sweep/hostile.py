@@ -1,0 +1,137 @@
+"""Crafted result files: one valid file from a real sweep, then one mutation per case, each of a
+kind a damaged or hostile file could hold (an array where a scalar belongs, a string where a number
+belongs, an enum with other members, storage that claims more rows than the file has, ...).
+
+Used by tests/sweep/test_hostile.py (status and run --resume must refuse each with exit 2, never
+crash or hang) and as the seed corpus of the result-file fuzzer (tests/fuzz/).
+Build the corpus by hand: /usr/bin/python3 tests/sweep/hostile.py VALID.h5 OUT_DIR
+"""
+import os
+import shutil
+import sys
+
+import h5py
+import numpy as np
+
+
+def replace(f, name, data=None, dtype=None, **kw):
+    """Deletes dataset `name` and writes it again as data (with dtype), keeping its attributes."""
+    attrs = dict(f[name].attrs)
+    attrs.pop("DIMENSION_LIST", None)
+    del f[name]
+    ds = f.create_dataset(name, data=data, dtype=dtype, **kw)
+    for k, v in attrs.items():
+        ds.attrs[k] = v
+
+
+def set_attr(f, name, value, dtype=None):
+    if name in f.attrs:
+        del f.attrs[name]
+    if dtype is None:
+        f.attrs[name] = value
+    else:
+        f.attrs.create(name, value, dtype=dtype)
+
+
+def other_enum(T, extra=False, names=None):
+    names = names or ["pending", "running", "done", "failed", "diverged"]
+    members = {n: i for i, n in enumerate(names)}
+    if extra:
+        members["zombie"] = len(members)
+    return np.full(T, 2, dtype="u1"), h5py.enum_dtype(members, basetype="u1")
+
+
+STR = h5py.string_dtype()
+
+# name -> (mutation, the commands that read what it breaks: "status", "resume" or both)
+CASES = {
+    "format_array": (lambda f, T: set_attr(f, "format", ["iclsweep/2"] * 64, STR), "both"),
+    "sweep_array": (lambda f, T: set_attr(f, "sweep", ["model: concept"] * 64, STR), "both"),
+    "model_array": (lambda f, T: set_attr(f, "model", ["concept"] * 64, STR), "both"),
+    "name_array": (lambda f, T: set_attr(f, "name", ["x"] * 64, STR), "both"),
+    "seed_array": (lambda f, T: set_attr(f, "seed", ["7"] * 64, STR), "both"),
+    "n_tasks_array": (lambda f, T: set_attr(f, "n_tasks", np.arange(64, dtype="i8")), "both"),
+    "n_tasks_string": (lambda f, T: set_attr(f, "n_tasks", "8", STR), "both"),
+    "n_tasks_huge": (lambda f, T: set_attr(f, "n_tasks", np.int64(10**9)), "both"),
+    "n_tasks_negative": (lambda f, T: set_attr(f, "n_tasks", np.int64(-5)), "both"),
+    "format_int": (lambda f, T: set_attr(f, "format", np.int64(2)), "both"),
+    "format_missing": (lambda f, T: f.attrs.__delitem__("format"), "both"),
+    "format_v1": (lambda f, T: set_attr(f, "format", "iclsweep/1"), "both"),
+    "format_escape": (lambda f, T: set_attr(f, "format", "\x1b[2J\x1b[31mowned"), "both"),
+    "layout_incomplete": (lambda f, T: f.attrs.__delitem__("layout_complete"), "both"),
+    "name_escape": (lambda f, T: set_attr(f, "name", "\x1b]0;owned\x07\x1b[2J"), "none"),
+    "status_u8": (lambda f, T: replace(f, "tasks/status", np.full(T, 2, dtype="u1")), "both"),
+    "status_f8": (lambda f, T: replace(f, "tasks/status", np.full(T, 2.0)), "both"),
+    "status_string": (lambda f, T: replace(f, "tasks/status", np.array(["done"] * T, dtype=object), STR), "both"),
+    "status_2d": (lambda f, T: replace(f, "tasks/status", *other_enum_2d(T)), "both"),
+    "status_other_enum": (lambda f, T: replace(f, "tasks/status", *other_enum(T, names=["a", "b", "c", "d", "e"])), "both"),
+    "status_extra_member": (lambda f, T: replace(f, "tasks/status", *other_enum(T, extra=True)), "both"),
+    "status_value_7": (lambda f, T: write_raw_status(f, 7), "both"),
+    "status_chunked": (lambda f, T: replace(f, "tasks/status", *other_enum(T), chunks=(1,)), "both"),
+    "traj_int8": (lambda f, T: replace(f, "traj/train_loss", np.zeros(f["traj/train_loss"].shape, dtype="i1")), "resume"),
+    "final_missing": (lambda f, T: f.__delitem__("final/test_err"), "resume"),
+    "traj_group_missing": (lambda f, T: f.__delitem__("traj"), "resume"),
+    "key_string": (lambda f, T: replace(f, "tasks/key", np.array(["k"] * T, dtype=object), STR), "both"),
+    "key_2d": (lambda f, T: replace(f, "tasks/key", np.zeros((T, 2), dtype="u8")), "both"),
+    "error_vlen": (lambda f, T: replace(f, "tasks/error", np.array([""] * T, dtype=object), STR), "both"),
+    "error_escape": (lambda f, T: write_error(f, "\x1b[2J\x1b[31mowned"), "none"),
+    "wall_string": (lambda f, T: replace(f, "tasks/wall_s", np.array(["1.0"] * T, dtype=object), STR), "both"),
+    "task_scale_missing": (lambda f, T: f.__delitem__("task"), "both"),
+    "tasks_group_missing": (lambda f, T: f.__delitem__("tasks"), "both"),
+    "status_group_link": (lambda f, T: (f.__delitem__("tasks/status"), f.create_group("tasks/status")), "both"),
+}
+
+
+def other_enum_2d(T):
+    data, dt = other_enum(T)
+    return np.stack([data, data], axis=1), dt
+
+
+def write_raw_status(f, value):
+    """Writes a raw value outside the enum's members into row 0 (through a plain u1 view)."""
+    ds = f["tasks/status"]
+    ds.id.write(h5py.h5s.create_simple((1,)), _row0(ds), np.array([value], dtype="u1"),
+                mtype=h5py.h5t.NATIVE_UINT8)
+
+
+def _row0(ds):
+    space = ds.id.get_space()
+    space.select_hyperslab((0,), (1,))
+    return space
+
+
+def write_error(f, text):
+    status = f["tasks/status"]
+    data = status[:]
+    data[0] = 3  # failed
+    status[:] = data
+    raw = np.zeros(1, dtype="S96")
+    raw[0] = text.encode()
+    err = f["tasks/error"]
+    err.id.write(h5py.h5s.create_simple((1,)), _row0(err), raw, mtype=err.id.get_type())
+
+
+def build(valid, out_dir):
+    """Writes one mutated copy of `valid` per case into out_dir; returns {case: (path, who)}."""
+    os.makedirs(out_dir, exist_ok=True)
+    made = {}
+    with h5py.File(valid, "r") as f:
+        T = int(f.attrs["n_tasks"])
+    for name, (mutate, who) in CASES.items():
+        path = os.path.join(out_dir, name + ".h5")
+        shutil.copyfile(valid, path)
+        with h5py.File(path, "r+") as f:
+            mutate(f, T)
+        made[name] = (path, who)
+    # A truncated file: the header is there, the data is not.
+    path = os.path.join(out_dir, "truncated.h5")
+    with open(valid, "rb") as src, open(path, "wb") as dst:
+        data = src.read()
+        dst.write(data[: len(data) // 2])
+    made["truncated"] = (path, "both")
+    return made
+
+
+if __name__ == "__main__":
+    for case, (path, who) in build(sys.argv[1], sys.argv[2]).items():
+        print(case, path, who)

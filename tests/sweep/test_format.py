@@ -1,0 +1,116 @@
+"""The result file as its readers meet it (format iclsweep/2, docs/file-format.md): xarray opens
+each group with named dimensions and no warnings, text comes back as str, status says its labels,
+every dataset documents itself, the grid attribute decodes each row's point, derived parameters are
+recorded as used with the setting beside them, and a file from another data generator is refused
+on resume.
+Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/sweep/test_format.py"""
+import json
+import warnings
+
+import h5py
+import numpy as np
+import xarray as xr
+
+from common import Workdir, check, report, run
+from sweeps import TINY
+
+# linattn across the interpolation threshold: P comes from alpha (P = round(alpha D^2)), so the
+# P column must hold the prompts actually used, not the default 1000.
+ALPHA = """\
+model: linattn
+seed: 5
+fixed: {D: 4, N: 8, P_test: 32, steps: 20, log_every: 10, optimizer: sgd, batch: 4}
+grid:
+  alpha: [0.5, 1, 2]
+zip:
+  dk: [0, 3]
+  lr: [0.01, 0.02]
+"""
+
+
+def check_xarray(path, choice):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dims = {}
+        for group in ("tasks", "traj", "final"):
+            ds = xr.open_dataset(path, engine="h5netcdf", group=group)
+            dims[group] = dict(ds.sizes)
+            if group == "tasks":
+                check(ds[choice].dtype == object and isinstance(ds[choice].values[0], str),
+                      f"choice columns come back as str: {ds[choice].dtype}")
+                check(ds["error"].values[0] == "", "the error column is str")
+                check(ds["status"].attrs.get("flag_meanings") == "pending running done failed diverged",
+                      "status says its labels")
+            for name, var in ds.data_vars.items():
+                check("description" in var.attrs and "units" in var.attrs,
+                      f"/{group}/{name} has description and units")
+            ds.close()
+    with h5py.File(path, "r") as f:
+        T, S = int(f.attrs["n_tasks"]), int(f.attrs["n_log_points"])
+    check(dims["tasks"] == {"task": T} and dims["final"] == {"task": T}, f"named task dims: {dims}")
+    check(dims["traj"] == {"task": T, "log_point": S}, f"traj dims: {dims['traj']}")
+
+
+def check_grid(path):
+    """The grid attribute names each dimension; /tasks/point decodes to each axis's value."""
+    with h5py.File(path, "r") as f:
+        grid = json.loads(f.attrs["grid"])
+        point = f["tasks/point"][:]
+        check(int(f.attrs["n_tasks"]) == grid["n_points"] * grid["replicates"], f"counts in {grid}")
+        sizes = [d["size"] for d in grid["dims"]]
+        idx = np.array(np.unravel_index(point, sizes)).T  # first dimension slowest
+        for j, dim in enumerate(grid["dims"]):
+            for p in dim["params"]:
+                col = f["tasks/" + p][:]
+                # every value of the column is a function of the row's index along this dimension
+                for k in range(dim["size"]):
+                    vals = set(np.atleast_1d(col[idx[:, j] == k]).tolist())
+                    check(len(vals) == 1, f"{p}: one value at index {k} of {dim['name']}: {vals}")
+        check(f["task"][:].tolist() == list(range(len(point))), "the task coordinate is 0..T-1")
+        check(f["log_point"][:].tolist() == list(range(int(f.attrs["n_log_points"]))), "log_point 0..S-1")
+    return grid
+
+
+def check_alpha(w):
+    sweep = w.file("alpha.yaml", ALPHA)
+    out = w.file("alpha.h5")
+    rc, log = run(2, "run", sweep, "-o", out, "--quiet")
+    check(rc == 0, f"alpha sweep: {rc} {log}")
+    with h5py.File(out, "r") as f:
+        alpha, D = f["tasks/alpha"][:], f["tasks/D"][:]
+        P, P_set = f["tasks/P"][:], f["tasks/P_setting"][:]
+        check((P == np.maximum(1, np.rint(alpha * D * D))).all(), f"P records the prompts used: {P}")
+        check((P_set == 1000).all(), f"P_setting keeps the default as set: {P_set}")
+        dk, dk_set = f["tasks/dk"][:], f["tasks/dk_setting"][:]
+        check(((dk_set == 0) == (dk == D + 1)).all() and (dk[dk_set == 3] == 3).all(),
+              f"dk 0 recorded as D+1: {dk} from {dk_set}")
+        check((f["tasks/batch"][:] == 4).all() and (f["tasks/batch_setting"][:] == 4).all(), "batch used")
+        check("P_setting" not in f["final"] and "alpha_setting" not in f["tasks"], "only derived ones get _setting")
+    grid = check_grid(out)
+    check([d["name"] for d in grid["dims"]] == ["alpha", "zip0"] and grid["dims"][1]["params"] == ["dk", "lr"],
+          f"grid dims: {grid}")
+    check_xarray(out, "optimizer")
+
+
+def check_generator_refusal(w):
+    sweep = w.file("tiny.yaml", TINY)
+    out = w.file("tiny.h5")
+    rc, log = run(1, "run", sweep, "-o", out, "--quiet")
+    check(rc == 0, f"tiny sweep: {rc} {log}")
+    check_xarray(out, "label_map")
+    check_grid(out)
+    with h5py.File(out, "r") as f:
+        generator = f.attrs["generator"]
+        check(generator.startswith("concept/") and " rng/" in generator, f"generator recorded: {generator}")
+    with h5py.File(out, "r+") as f:
+        f["tasks/status"][0] = 0  # leave work so that a resume would train
+        del f.attrs["generator"]
+        f.attrs["generator"] = "concept/0 rng/0"
+    rc, log = run(1, "run", sweep, "-o", out, "--resume", "--quiet")
+    check(rc == 2 and "data generator concept/0 rng/0" in log, f"resume under another generator: {rc} {log}")
+
+
+with Workdir() as w:
+    check_alpha(w)
+    check_generator_refusal(w)
+report("test_format")
