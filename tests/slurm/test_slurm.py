@@ -114,10 +114,13 @@ def preempted(sig, slow, ref):
 
 
 def time_limit():
-    """1-minute jobs for ~1.5 minutes of work (more on a busy machine): each job drains before its
-    limit (the deadline logic; Slurm's own warning is off), none is killed mid-task, and every link
-    makes progress. The chain is cut at 2 links: the point is the draining, not the finish."""
-    sweep = write("limit.yaml", LONGER.replace("steps: [1000, 1500]", "steps: [200000, 300000]"))
+    """1-minute jobs (40 s of work before the 20 s margin) for 24 tasks of 6-9 s each on one free
+    core (~2.5 minutes for 2 workers; about twice that under ASan, more on a busy machine): each job
+    drains before its limit (the deadline logic; Slurm's own warning is off), none is killed
+    mid-task, and every link makes progress. Tasks must stay well under 40 s even under a sanitizer
+    on a loaded machine, or no link could finish one. The chain is cut at 2 links: the point is the
+    draining, not the finish."""
+    sweep = write("limit.yaml", LONGER.replace("steps: [1000, 1500]", "steps: [60000, 90000]"))
     out = os.path.join(WORK, "limit", "limit.h5")
     submit(sweep, out, "--ranks", "3", "--overcommit", "--time", "1", "--margin", "20", "--warn", "0",
            "--links", "2")
