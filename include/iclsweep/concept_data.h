@@ -1,4 +1,4 @@
-/* The concept model's data (SCIENCE.md section A): a dictionary of orthogonal atoms, sparse-coded
+/* The concept model's data (docs/science.md section 1): a dictionary of orthogonal atoms, sparse-coded
  * words with polysemy and noise, prompts with a label map and label flips, and the out-of-
  * distribution (OOD) test sets.
  *

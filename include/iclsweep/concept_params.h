@@ -1,4 +1,4 @@
-/* The concept model's parameters (SCIENCE.md section A): the one table of its knobs.
+/* The concept model's parameters (docs/science.md section 1): the one table of its knobs.
  *
  * Columns: X(name, TYPE, default, lo, hi, choices, units, meaning). Validation, `iclsweep params
  * concept`, docs/params.md, task identities and HDF5 /tasks columns are all generated from this

@@ -1,4 +1,4 @@
-/* The concept model's network (SCIENCE.md section A): one softmax attention head from the query
+/* The concept model's network (docs/science.md section 1): one softmax attention head from the query
  * over the L demonstrations, whose queries and keys read words and whose values read labels, then
  * a ReLU MLP with a fixed second layer.
  *

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-/* Status codes double as the process exit codes of DESIGN.md section 2. */
+/* Status codes double as the process exit codes README lists. */
 typedef enum {
     ISW_OK = 0,
     ISW_EINTERNAL = 1, /* a bug or an environment failure (out of memory, I/O) */

@@ -1,4 +1,4 @@
-/* The linear-attention model of in-context regression (SCIENCE.md section B, model).
+/* The linear-attention model of in-context regression (docs/science.md section 2, model).
  *
  * Dimension letters, used in every shape comment of the linattn files:
  *   D   input dimension;  D1 = D + 1 rows of a token

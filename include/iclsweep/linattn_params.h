@@ -1,4 +1,4 @@
-/* The linattn model's parameters (SCIENCE.md section B): the one table of its knobs.
+/* The linattn model's parameters (docs/science.md section 2): the one table of its knobs.
  *
  * Columns: X(name, TYPE, default, lo, hi, choices, units, meaning). Validation, `iclsweep params
  * linattn`, docs/params.md, task identities and HDF5 /tasks columns are all generated from this

@@ -1,4 +1,4 @@
-/* Closed-form theory and Bayes baselines of the linattn model (SCIENCE.md section B).
+/* Closed-form theory and Bayes baselines of the linattn model (docs/science.md section 2).
  *
  * Spin-glass view: E(W) = yy/2 - h.w + w.(lambda I + H).w/2 with H = S^T S / P, so the Gibbs
  * measure exp(-E/T) is Gaussian with mean (lambda I + H)^{-1} h (any T) and covariance

@@ -1,4 +1,4 @@
-/* In-context linear regression prompts (SCIENCE.md section B, data; Raventos et al. task pool).
+/* In-context linear regression prompts (docs/science.md section 2, data; Raventos et al. task pool).
  *
  * A prompt holds N context pairs (x_i, y_i) and one query x_q with target y_q, laid out as the
  * paper's token matrix Z [D+1, N+1] (row-major): column i < N is [x_i; y_i], column N is

@@ -1,4 +1,4 @@
-/* Sweep files: YAML text -> a validated grid of tasks (DESIGN.md section 3).
+/* Sweep files: YAML text -> a validated grid of tasks (README "Sweep files"; docs/architecture.md).
  *
  * Workload: a sweep has up to ~10^7 tasks (max_tasks) over ~30 parameters, so tasks are never
  * materialised: a task index maps to a point of the grid (mixed radix over the dimensions) and a

@@ -1,4 +1,4 @@
-/* `iclsweep run`: one MPI job over a sweep (DESIGN.md sections 2 and 5).
+/* `iclsweep run`: one MPI job over a sweep (README "Using it"; docs/architecture.md).
  *
  * With one rank, that rank runs every task itself. With more, rank 0 is the master (it hands out
  * tasks longest-first and waits without spinning) and the others are workers (each trains one task

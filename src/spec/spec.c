@@ -1,4 +1,4 @@
-/* Sweep files: YAML text -> validated grid of tasks (include/iclsweep/spec.h, DESIGN.md sec. 3).
+/* Sweep files: YAML text -> validated grid of tasks (include/iclsweep/spec.h, docs/architecture.md; README "Sweep files").
  *
  * The file is untrusted input, read whole (at most ISW_SPEC_MAX_BYTES, from a regular file or
  * standard input, never a FIFO or device that could block) and checked in passes, each bounded

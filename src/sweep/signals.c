@@ -1,4 +1,5 @@
-/* Stop signals (DESIGN.md section 5). Slurm sends SIGTERM (or the --signal of the job, often
+/* Stop signals (README "Stopping, resuming, and never running twice"; docs/architecture.md).
+ * Slurm sends SIGTERM (or the --signal of the job, often
  * SIGUSR1) before the time limit and on preemption; a user sends SIGINT. The first of any of the
  * three only sets a flag, which the master and the trainers' log-point callbacks read, so in-flight
  * tasks stop at their next log point and the file is closed cleanly. A second one, of any of the

@@ -1,4 +1,4 @@
-/* Data for the concept model (SCIENCE.md section A): dictionary, words, prompts, OOD sets.
+/* Data for the concept model (docs/science.md section 1): dictionary, words, prompts, OOD sets.
  *
  * Workload: one task builds one dictionary, a training set of n_train prompts (or a small batch
  * refilled every step when n_train = 0), a test set and five OOD sets of n_test prompts each, once

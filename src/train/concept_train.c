@@ -1,4 +1,4 @@
-/* Training one concept-model task (SCIENCE.md section A): minibatch SGD with weight decay on the
+/* Training one concept-model task (docs/science.md section 1): minibatch SGD with weight decay on the
  * logistic loss, with every metric of the model at each log point and the final summary.
  *
  * Workload: one task = one model of ~10^4..10^5 weights trained for 10^3..10^5 steps of a 64-prompt

@@ -1,5 +1,5 @@
 /* Training one linattn task: data, precomputation, the optimizers, metrics and the final theory
- * comparison (SCIENCE.md section B; interface in include/iclsweep/train.h).
+ * comparison (docs/science.md section 2; interface in include/iclsweep/train.h).
  *
  * Workload: one worker trains one model of D = 5-40 for 10^3-10^5 steps on P = 10^2-10^6 training
  * prompts and P_test ~ 10^3 test prompts. Setup reduces every prompt to its coefficient vectors

@@ -1,6 +1,6 @@
-/* Learning test of the concept model (SCIENCE.md section A, "Defaults" and "What the paper
- * claims"): at the default point of the parameter table, with either label map, the model learns
- * the paper's way (test 0-1 error under 1% early and near zero at the end, caw rising from its
+/* Learning test of the concept model (docs/science.md sections 1.2 and 1.5, the defaults and
+ * the paper's claims): at the default point of the parameter table, with either label map, the
+ * model learns the paper's way (test 0-1 error under 1% early and near zero at the end, caw rising from its
  * tied-init head start to ~1, every concept's attention product b_k^T W_K^T W_Q b_k positive and
  * far above the cross-concept complement, the MLP aligning with d_k, OOD errors small); with
  * qk_init: independent, on a seed where it shows, the ablation's sign degeneracy (one concept

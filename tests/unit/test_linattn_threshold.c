@@ -1,4 +1,4 @@
-/* linattn science check (SCIENCE.md section B): with P well above D(D+1) the trained merged model
+/* linattn science check (docs/science.md section 2): with P well above D(D+1) the trained merged model
  * (full-batch Adam, the paper's setting) reaches a test MSE near (D+1)/(N+D+1) with W_11 close to
  * c I, c = c* (N+1)/N, c* = N/(N+D+1) (the model divides by N+1, the formula's c by N); with
  * P well below D(D+1) the test MSE stays above 1 (memorization, no ICL).
