@@ -13,7 +13,8 @@
 /* Runs fn(ctx, err) in a child process and returns its status and message in err; when the child
  * died by a signal, returns ISW_EINTERNAL and sets *signal_out to the signal (0 otherwise). A child
  * still working after timeout_s seconds is ended by SIGALRM (a library looping forever on a crafted
- * file); 0 means no limit. */
+ * file); 0 means no limit. A child that runs out of time is tried once more in a fresh child before
+ * SIGALRM is reported (a child can also stall on a lock another thread held at the fork). */
 isw_status isw_run_isolated(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, unsigned timeout_s,
                             int *signal_out, isw_error *err);
 
