@@ -6,7 +6,8 @@
 Computed in 60-digit arithmetic (mpmath) and printed as C hex-float literals, so the tables are
 the same bits on every machine and need no libm at start-up. X[0] = V/f(r) is the base strip's
 virtual width, X[1] = r, X[i+1] = f^-1(f(X[i]) + V/X[i]), X[256] = 0; every strip has area V.
-  zig_w[i] = X[i] / 2^52               (x = rabs * zig_w[i] for a 52-bit rabs)
+  zig_w[s*256 + i] = (-1)^s X[i] / 2^52 (x = rabs * zig_w[bits 0-8] for a 52-bit rabs: the sign
+                                        bit 8 picks the half, so the fast path needs no branch)
   zig_k[i] = floor(2^52 X[i+1] / X[i]) (rabs < zig_k[i]: x lies under the curve for sure)
   zig_f[i] = f(X[i])                   (zig_f[256] = 1)
 """
@@ -67,9 +68,10 @@ def main():
     two52 = mp.mpf(2) ** 52
     print("/* r = %s, V = %s */" % (mp.nstr(r, 20), mp.nstr(v, 20)))
     print("#define ZIG_R %s /* %s */" % (hexf(r), mp.nstr(r, 20)))
-    print("static const double zig_w[%d] = {" % (N + 1))
-    print(",\n".join("    " + ", ".join(hexf(x / two52) for x in xs[i:i + 4])
-                     for i in range(0, N + 1, 4)) + "};")
+    ws = [x / two52 for x in xs[:N]] + [-x / two52 for x in xs[:N]]
+    print("static const double zig_w[%d] = {" % (2 * N))
+    print(",\n".join("    " + ", ".join(hexf(x) for x in ws[i:i + 4])
+                     for i in range(0, 2 * N, 4)) + "};")
     print("static const uint64_t zig_k[%d] = {" % N)
     ks = [int(mp.floor(two52 * xs[i + 1] / xs[i])) for i in range(N)]
     print(",\n".join("    " + ", ".join("0x%013xu" % k for k in ks[i:i + 4])

@@ -22,12 +22,13 @@
 
 /* Ziggurat tables (256 strips of area V under exp(-x^2/2)), printed by bench/rng/zig_tables.py
  * in 60-digit arithmetic as hex floats: the same bits everywhere, nothing computed at start-up.
- * zig_w[i] = X[i] / 2^52 (strip i's width, scaled for a 52-bit integer), zig_k[i] =
+ * zig_w[s * 256 + i] = (-1)^s X[i] / 2^52 (strip i's width, scaled for a 52-bit integer, with
+ * sign s: indexing by a word's bits 0-8 gives strip and sign without a branch), zig_k[i] =
  * floor(2^52 X[i+1] / X[i]) (below it the point is under the curve for sure), zig_f[i] =
  * exp(-X[i]^2 / 2); X[0] = V / f(r) is the base strip's virtual width, X[1] = r, X[256] = 0. */
 /* r = 3.6541528853610087716, V = 0.0049286732339746553474 */
 #define ZIG_R 0x1.d3bb48209ad33p+1 /* 3.6541528853610087716 */
-static const double zig_w[257] = {
+static const double zig_w[512] = {
     0x1.f493b7815d982p-51, 0x1.d3bb48209ad33p-51, 0x1.b981f3878fdb0p-51, 0x1.a8fdc78947759p-51,
     0x1.9cbee014057aap-51, 0x1.92ee0946f4496p-51, 0x1.8ab0fbfaa7c14p-51, 0x1.839030529f233p-51,
     0x1.7d42df4d6ce8bp-51, 0x1.7799556090672p-51, 0x1.72728f05f7a33p-51, 0x1.6db6b8d09e231p-51,
@@ -92,7 +93,70 @@ static const double zig_w[257] = {
     0x1.227a28f7a1afap-53, 0x1.192a69741367dp-53, 0x1.0f5053b025d4ap-53, 0x1.04d32278ebbb4p-53,
     0x1.f32482d4cd5d0p-54, 0x1.dac2f5a747281p-54, 0x1.c004d2f386207p-54, 0x1.a230c2e4cd0cbp-54,
     0x1.801fce82fa71ap-54, 0x1.57cb938443b71p-54, 0x1.250af3c2c5bc6p-54, 0x1.b8d0be3fdf702p-55,
-    0x0.0p+0};
+    -0x1.f493b7815d982p-51, -0x1.d3bb48209ad33p-51, -0x1.b981f3878fdb0p-51, -0x1.a8fdc78947759p-51,
+    -0x1.9cbee014057aap-51, -0x1.92ee0946f4496p-51, -0x1.8ab0fbfaa7c14p-51, -0x1.839030529f233p-51,
+    -0x1.7d42df4d6ce8bp-51, -0x1.7799556090672p-51, -0x1.72728f05f7a33p-51, -0x1.6db6b8d09e231p-51,
+    -0x1.69540be9fe5c2p-51, -0x1.653ce7b006aeap-51, -0x1.61669cf861e4bp-51, -0x1.5dc8a243ad0fep-51,
+    -0x1.5a5c08b718dd9p-51, -0x1.571b1a94ae41cp-51, -0x1.54011523a7e43p-51, -0x1.5109f53e9ac42p-51,
+    -0x1.4e3250dcd8903p-51, -0x1.4b7739d6b5a28p-51, -0x1.48d62759c43bdp-51, -0x1.464ce44a73a16p-51,
+    -0x1.43d9815545e94p-51, -0x1.417a49cb9e5dbp-51, -0x1.3f2dbaa60f475p-51, -0x1.3cf27b31704a6p-51,
+    -0x1.3ac7570ae88fap-51, -0x1.38ab39256410ap-51, -0x1.369d27a33a840p-51, -0x1.349c405ae12a3p-51,
+    -0x1.32a7b5e68a4a3p-51, -0x1.30becd256aeeep-51, -0x1.2ee0db1a978f5p-51, -0x1.2d0d43196db97p-51,
+    -0x1.2b437532a0a53p-51, -0x1.2982ecd770e78p-51, -0x1.27cb2faa8592ep-51, -0x1.261bcc77658e0p-51,
+    -0x1.24745a4ac9c24p-51, -0x1.22d477a6fd3efp-51, -0x1.213bc9d04cc82p-51, -0x1.1fa9fc2e2d901p-51,
+    -0x1.1e1ebfbe4ae39p-51, -0x1.1c99ca971a695p-51, -0x1.1b1ad777f2f8fp-51, -0x1.19a1a564eebadp-51,
+    -0x1.182df74d21262p-51, -0x1.16bf93b9deef5p-51, -0x1.1556448602e3dp-51, -0x1.13f1d69c4096fp-51,
+    -0x1.129219bbb5d37p-51, -0x1.1136e04207043p-51, -0x1.0fdffefa69fb8p-51, -0x1.0e8d4cf116594p-51,
+    -0x1.0d3ea34aa3d32p-51, -0x1.0bf3dd1eed449p-51, -0x1.0aacd7571c0c5p-51, -0x1.0969708e8a255p-51,
+    -0x1.082988f632e18p-51, -0x1.06ed023a72669p-51, -0x1.05b3bf6adb37ep-51, -0x1.047da4e3ef5c7p-51,
+    -0x1.034a983a902abp-51, -0x1.021a8028fc947p-51, -0x1.00ed447d3a075p-51, -0x1.ff859c118f60bp-52,
+    -0x1.fd360d22fe785p-52, -0x1.faebb187122bfp-52, -0x1.f8a6604899782p-52, -0x1.f665f20c90168p-52,
+    -0x1.f42a40fb74d6dp-52, -0x1.f1f328ac25321p-52, -0x1.efc086101eca9p-52, -0x1.ed9237610a73ap-52,
+    -0x1.eb681c0f76f08p-52, -0x1.e94214b2abf09p-52, -0x1.e72002f97fe23p-52, -0x1.e501c99c1d186p-52,
+    -0x1.e2e74c4ea46f3p-52, -0x1.e0d06fb49d219p-52, -0x1.debd195522e34p-52, -0x1.dcad2f8fc490cp-52,
+    -0x1.daa0999206e6ep-52, -0x1.d8973f4d7fba4p-52, -0x1.d691096e7f123p-52, -0x1.d48de1533c647p-52,
+    -0x1.d28db1037ef20p-52, -0x1.d0906328b8f6ep-52, -0x1.ce95e3068e037p-52, -0x1.cc9e1c73bd690p-52,
+    -0x1.caa8fbd36a2abp-52, -0x1.c8b66e0eba617p-52, -0x1.c6c6608ec8705p-52, -0x1.c4d8c136e0d1dp-52,
+    -0x1.c2ed7e5f07a2dp-52, -0x1.c10486cec16a0p-52, -0x1.bf1dc9b81ae82p-52, -0x1.bd3936b2ec0a2p-52,
+    -0x1.bb56bdb85256ep-52, -0x1.b9764f1e5f73dp-52, -0x1.b797db93f8928p-52, -0x1.b5bb541ce3d04p-52,
+    -0x1.b3e0aa0e00c01p-52, -0x1.b207cf09a985cp-52, -0x1.b030b4fc3a11bp-52, -0x1.ae5b4e18bb338p-52,
+    -0x1.ac878cd5af5cfp-52, -0x1.aab563e9ff10ap-52, -0x1.a8e4c64a0313fp-52, -0x1.a715a724aa9a7p-52,
+    -0x1.a547f9e0bbb8bp-52, -0x1.a37bb21a2c85ep-52, -0x1.a1b0c39f93696p-52, -0x1.9fe7226fad24dp-52,
+    -0x1.9e1ec2b6f7414p-52, -0x1.9c5798cd5d92ep-52, -0x1.9a919933f99c1p-52, -0x1.98ccb892e2a33p-52,
+    -0x1.9708ebb70d5efp-52, -0x1.954627903a28bp-52, -0x1.9384612ef0afep-52, -0x1.91c38dc288349p-52,
+    -0x1.9003a2973b591p-52, -0x1.8e44951446a28p-52, -0x1.8c865aba10c9dp-52, -0x1.8ac8e9205c044p-52,
+    -0x1.890c35f47f72ep-52, -0x1.875036f7a7ec7p-52, -0x1.8594e1fd1f5bep-52, -0x1.83da2ce899f16p-52,
+    -0x1.82200dac88677p-52, -0x1.80667a486ea1fp-52, -0x1.7ead68c73dee7p-52, -0x1.7cf4cf3db22fcp-52,
+    -0x1.7b3ca3c8b140ap-52, -0x1.7984dc8babd94p-52, -0x1.77cd6faeff44ap-52, -0x1.7616535e57320p-52,
+    -0x1.745f7dc70eeddp-52, -0x1.72a8e516914c7p-52, -0x1.70f27f78b68ecp-52, -0x1.6f3c43161f856p-52,
+    -0x1.6d8626128d354p-52, -0x1.6bd01e8b343bdp-52, -0x1.6a1a22950b2b3p-52, -0x1.6864283b13139p-52,
+    -0x1.66ae257c99674p-52, -0x1.64f8104b7260dp-52, -0x1.6341de8a2b0a4p-52, -0x1.618b860a31fc5p-52,
+    -0x1.5fd4fc89f5e39p-52, -0x1.5e1e37b2f8cd4p-52, -0x1.5c672d17d733fp-52, -0x1.5aafd23241b5ap-52,
+    -0x1.58f81c60e8515p-52, -0x1.574000e555f79p-52, -0x1.558774e1bb2c9p-52, -0x1.53ce6d56a6650p-52,
+    -0x1.5214df20a8b5cp-52, -0x1.505abef5e5563p-52, -0x1.4ea001638a606p-52, -0x1.4ce49acb311ddp-52,
+    -0x1.4b287f602415ep-52, -0x1.496ba32488f30p-52, -0x1.47adf9e66c338p-52, -0x1.45ef773cac75ep-52,
+    -0x1.44300e83c30a6p-52, -0x1.426fb2da6745fp-52, -0x1.40ae571e09e76p-52, -0x1.3eebede725a85p-52,
+    -0x1.3d28698561de3p-52, -0x1.3b63bbfb83d06p-52, -0x1.399dd6fb2b267p-52, -0x1.37d6abe05586cp-52,
+    -0x1.360e2baca52d7p-52, -0x1.3444470265ea4p-52, -0x1.3278ee1f4b933p-52, -0x1.30ac10d6e48dap-52,
+    -0x1.2edd9e8cba990p-52, -0x1.2d0d862e1b855p-52, -0x1.2b3bb62b82edbp-52, -0x1.29681c719d71dp-52,
+    -0x1.2792a661dd381p-52, -0x1.25bb40ca96bfep-52, -0x1.23e1d7de9c322p-52, -0x1.2206572c4c6ecp-52,
+    -0x1.2028a9940a0a3p-52, -0x1.1e48b93e0d431p-52, -0x1.1c666f8f82acfp-52, -0x1.1a81b51ee6d8bp-52,
+    -0x1.189a71a78da37p-52, -0x1.16b08bfc42020p-52, -0x1.14c3e9f8e9143p-52, -0x1.12d4707310fc1p-52,
+    -0x1.10e20329515f1p-52, -0x1.0eec84b16086fp-52, -0x1.0cf3d664bcc83p-52, -0x1.0af7d84bc6116p-52,
+    -0x1.08f869071f40fp-52, -0x1.06f565b72a014p-52, -0x1.04eea9e16a5ffp-52, -0x1.02e40f5398f9dp-52,
+    -0x1.00d56e04234eep-52, -0x1.fd8537dfa2eb1p-53, -0x1.f956d9e87d7b2p-53, -0x1.f51f654d8f68cp-53,
+    -0x1.f0de784f0622ap-53, -0x1.ec93abdf982d2p-53, -0x1.e83e9337a6f04p-53, -0x1.e3debb5d2ee02p-53,
+    -0x1.df73aa9f17656p-53, -0x1.dafce0023b8c8p-53, -0x1.d679d29e41f14p-53, -0x1.d1e9f0e80b74bp-53,
+    -0x1.cd4c9fe72268fp-53, -0x1.c8a13a5323b66p-53, -0x1.c3e70f9594ef8p-53, -0x1.bf1d62abf8239p-53,
+    -0x1.ba4368e529f40p-53, -0x1.b558487427a2fp-53, -0x1.b05b16d136ca2p-53, -0x1.ab4ad6e101636p-53,
+    -0x1.a62676d77cd5fp-53, -0x1.a0eccdca4a731p-53, -0x1.9b9c98e38c54dp-53, -0x1.96347822c1ef0p-53,
+    -0x1.90b2ea94ecf9ep-53, -0x1.8b1649e7b769fp-53, -0x1.855cc53430a7dp-53, -0x1.7f845ad46f549p-53,
+    -0x1.798ad10b32a7ep-53, -0x1.736dad346f8adp-53, -0x1.6d2a292000576p-53, -0x1.66bd261a37c44p-53,
+    -0x1.60231cfd97ef1p-53, -0x1.59580a707ce9cp-53, -0x1.52575621ad379p-53, -0x1.4b1bb363dfeadp-53,
+    -0x1.439ef8dff9b5ap-53, -0x1.3bd9ec1a2b134p-53, -0x1.33c3fc05791fap-53, -0x1.2b52e3863d885p-53,
+    -0x1.227a28f7a1afap-53, -0x1.192a69741367dp-53, -0x1.0f5053b025d4ap-53, -0x1.04d32278ebbb4p-53,
+    -0x1.f32482d4cd5d0p-54, -0x1.dac2f5a747281p-54, -0x1.c004d2f386207p-54, -0x1.a230c2e4cd0cbp-54,
+    -0x1.801fce82fa71ap-54, -0x1.57cb938443b71p-54, -0x1.250af3c2c5bc6p-54, -0x1.b8d0be3fdf702p-55};
 static const uint64_t zig_k[256] = {
     0xef33d8025ef65u, 0xf1a5a4b331c49u, 0xf66c5f7f0302cu, 0xf89fa48a41dfbu,
     0xf9e971e014597u, 0xfac40582a2873u, 0xfb606c4005433u, 0xfbd6581c0b839u,
@@ -436,26 +500,35 @@ static void set_pos(isw_rng *rng, uint64_t pos, const uint32_t *block /* [4] */)
     }
 }
 
-/* A run of the stream's words in memory: w[at] is word first_block * 4 + at. */
+/* A run of the stream's words in memory: w[at] is word first_block * 4 + at; words before `at`
+ * are handed out, words from `at` to `len` not yet. */
 typedef struct {
+    uint32_t key[2], stream;
     uint64_t first_block;
     int at, len;
     uint32_t w[BUF_WORDS];
 } word_run;
 
-/* Loads the words from the generator's position on: enough for `want` more words (in whole
- * groups, at most BUF_WORDS), so that a short fill computes few blocks. */
-static void run_load(word_run *run, const isw_rng *rng, long want) {
-    uint64_t pos = stream_pos(rng);
+/* Computes the words from position pos on: enough for `want` words (in whole groups, at most
+ * BUF_WORDS), so that a short fill computes few blocks. */
+static void run_load(word_run *run, uint64_t pos, long want) {
     run->first_block = pos / 4;
     run->at = (int)(pos % 4);
     long groups = (run->at + want + 4 * GROUP - 1) / (4 * GROUP);
     if (groups < 1) groups = 1;
     if (groups > MAX_GROUPS) groups = MAX_GROUPS;
     for (long g = 0; g < groups; g++)
-        philox_group(run->first_block + (uint64_t)(g * GROUP), rng->stream, rng->key,
+        philox_group(run->first_block + (uint64_t)(g * GROUP), run->stream, run->key,
                      run->w + 4 * GROUP * g);
     run->len = (int)(4 * GROUP * groups);
+}
+
+/* A run at the generator's position, for `want` words. */
+static void run_start(word_run *run, const isw_rng *rng, long want) {
+    run->key[0] = rng->key[0];
+    run->key[1] = rng->key[1];
+    run->stream = rng->stream;
+    run_load(run, stream_pos(rng), want);
 }
 
 /* Leaves the generator just after the last word the run handed out. */
@@ -463,14 +536,17 @@ static void run_store(const word_run *run, isw_rng *rng) {
     set_pos(rng, run->first_block * 4 + (uint64_t)run->at, run->w + (run->at / 4) * 4);
 }
 
-/* After the generator drew words by itself: point the run at its position again, reloading only
- * if that lies past the words in memory. */
-static void run_resync(word_run *run, const isw_rng *rng, long want) {
-    uint64_t pos = stream_pos(rng), start = run->first_block * 4;
-    if (pos >= start && pos + 2 <= start + (uint64_t)run->len)
-        run->at = (int)(pos - start);
-    else
-        run_load(run, rng, want);
+/* Word pair at w[0], w[1] as a u64, first word high (the stream's u64). */
+static uint64_t pair_at(const uint32_t *w /* [2] */) {
+    return ((uint64_t)w[0] << 32) | w[1];
+}
+
+/* The run's next u64, computing more words when fewer than two are left (`want` of them). */
+static uint64_t run_u64(word_run *run, long want) {
+    if (run->at + 2 > run->len) run_load(run, run->first_block * 4 + (uint64_t)run->at, want);
+    uint64_t r = pair_at(run->w + run->at);
+    run->at += 2;
+    return r;
 }
 
 uint32_t isw_rng_u32(isw_rng *rng) {
@@ -496,86 +572,95 @@ static double word_to_uniform(uint64_t r) {
 double isw_rng_uniform(isw_rng *rng) { return word_to_uniform(isw_rng_u64(rng)); }
 
 void isw_rng_uniform_fill(isw_rng *rng, double *x, long n) {
+    if (n <= 0) return;
     word_run run;
-    long i = 0;
-    while (i < n) {
-        run_load(&run, rng, 2 * (n - i));
-        long m = (run.len - run.at) / 2;
-        if (m > n - i) m = n - i;
-        const uint32_t *w = run.w + run.at;
-        for (long j = 0; j < m; j++)
-            x[i + j] = word_to_uniform(((uint64_t)w[2 * j] << 32) | w[2 * j + 1]);
-        run.at += (int)(2 * m);
-        i += m;
-        run_store(&run, rng);
-    }
+    run_start(&run, rng, 2 * n);
+    for (long i = 0; i < n; i++) x[i] = word_to_uniform(run_u64(&run, 2 * (n - i)));
+    run_store(&run, rng);
 }
 
-/* z with the sign of bit 8 of the word r: a bit flip, no branch to mispredict. */
-static double with_sign(double z, uint64_t r) {
-    uint64_t bits;
-    memcpy(&bits, &z, sizeof bits);
-    bits ^= (r & 0x100) << 55;
-    memcpy(&z, &bits, sizeof z);
-    return z;
-}
-
-double isw_rng_normal_tail(isw_rng *rng, double a) {
-    if (!(a > 0.0)) return NAN;
-    /* Marsaglia (1964): x = -log(u1) / a, y = -log(u2), accept when 2y > x^2; a + x then has
-     * the density of a normal beyond a. Exact; about 1.3 tries at a = 1, 1.07 at the base's r. */
+/* Marsaglia (1964): x = -log(u1) / a, y = -log(u2), accept when 2y > x^2; a + x then has the
+ * density of a normal beyond a. Exact; about 1.3 tries at a = 1, 1.07 at the ziggurat's r. */
+static double tail_from(word_run *run, double a) {
     for (;;) {
-        double x = -log(isw_rng_uniform(rng)) / a;
-        double y = -log(isw_rng_uniform(rng));
+        double x = -log(word_to_uniform(run_u64(run, 8))) / a;
+        double y = -log(word_to_uniform(run_u64(run, 8)));
         if (y + y > x * x) return a + x;
     }
 }
 
+double isw_rng_normal_tail(isw_rng *rng, double a) {
+    if (!(a > 0.0)) return NAN;
+    word_run run;
+    run_start(&run, rng, 8);
+    double z = tail_from(&run, a);
+    run_store(&run, rng);
+    return z;
+}
+
+/* The word's candidate: strip bits 0-7, sign bit 8, abscissa bits 12-63 (rabs < 2^52, so the
+ * signed conversion is exact and a single instruction). */
+static double candidate(uint64_t r) { return (double)(int64_t)(r >> 12) * zig_w[r & 0x1ff]; }
+
+/* The fast test: the candidate lies in the part of its strip under the curve for sure. */
+static int sure(uint64_t r) { return (r >> 12) < zig_k[r & 0xff]; }
+
 /* The ziggurat after word r missed the fast test: the tail, a wedge test, or a fresh word (every
- * new word is first tried on the fast test again). Draws any further words from the generator. */
-static double normal_slow(isw_rng *rng, uint64_t r) {
+ * new word is first tried on the fast test again). Further words come from the run, which keeps
+ * them in order with the fill's (a few words each time; the run is computed in groups anyway). */
+static double normal_slow(word_run *run, uint64_t r) {
     for (;;) {
         int idx = (int)(r & 0xff);
-        uint64_t rabs = r >> 12;
-        if (idx == 0 && rabs >= zig_k[0]) return with_sign(isw_rng_normal_tail(rng, ZIG_R), r);
-        double z = (double)(int64_t)rabs * zig_w[idx];
-        if (rabs < zig_k[idx]) return with_sign(z, r);
-        if (idx > 0) {
-            double y = zig_f[idx] + (zig_f[idx + 1] - zig_f[idx]) * isw_rng_uniform(rng);
-            if (y < exp(-0.5 * z * z)) return with_sign(z, r);
+        if (sure(r)) return candidate(r);
+        if (idx == 0) {
+            double z = tail_from(run, ZIG_R);
+            return (r & 0x100) ? -z : z;
         }
-        r = isw_rng_u64(rng);
+        double z = candidate(r);
+        double y = zig_f[idx] + (zig_f[idx + 1] - zig_f[idx]) * word_to_uniform(run_u64(run, 8));
+        if (y < exp(-0.5 * z * z)) return z;
+        r = run_u64(run, 8);
     }
 }
 
 double isw_rng_normal(isw_rng *rng) {
     uint64_t r = isw_rng_u64(rng);
-    int idx = (int)(r & 0xff);
-    uint64_t rabs = r >> 12;
-    if (rabs < zig_k[idx]) return with_sign((double)(int64_t)rabs * zig_w[idx], r);
-    return normal_slow(rng, r);
+    if (sure(r)) return candidate(r);
+    word_run run; /* 1.2% of draws: compute a group of blocks for the rest */
+    run_start(&run, rng, 8);
+    double z = normal_slow(&run, r);
+    run_store(&run, rng);
+    return z;
+}
+
+/* Turns the run's words into x[i] for i < n while they pass the fast test and last (2 words
+ * per normal); returns how many it wrote. The hot loop of the fill: no refill, no slow path. */
+static long fast_normals(word_run *run, double *x /* [n] */, long n, double sd) {
+    long m = (run->len - run->at) / 2;
+    if (m > n) m = n;
+    const uint32_t *w = run->w + run->at;
+    long i = 0;
+    for (; i < m; i++) {
+        uint64_t r = pair_at(w + 2 * i);
+        if (!sure(r)) break; /* 1.2% of words */
+        x[i] = sd * candidate(r);
+    }
+    run->at += (int)(2 * i);
+    return i;
 }
 
 void isw_rng_normal_fill(isw_rng *rng, double *x, long n, double sd) {
     if (n <= 0) return;
     word_run run;
-    run_load(&run, rng, 2 * n);
-    for (long i = 0; i < n; i++) {
-        if (run.at + 2 > run.len) {
-            run_store(&run, rng);
-            run_load(&run, rng, 2 * (n - i));
-        }
-        uint64_t r = ((uint64_t)run.w[run.at] << 32) | run.w[run.at + 1];
-        run.at += 2;
-        int idx = (int)(r & 0xff);
-        uint64_t rabs = r >> 12;
-        if (rabs < zig_k[idx]) {  /* 98.8% of words */
-            x[i] = sd * with_sign((double)(int64_t)rabs * zig_w[idx], r);
-        } else {
-            run_store(&run, rng);
-            x[i] = sd * normal_slow(rng, r);
-            run_resync(&run, rng, 2 * (n - i - 1));
-        }
+    run_start(&run, rng, 2 * n);
+    long i = 0;
+    while (i < n) {
+        i += fast_normals(&run, x + i, n - i, sd);
+        if (i == n) break;
+        /* words used up, or one missed the fast test */
+        uint64_t r = run_u64(&run, 2 * (n - i));
+        x[i] = sd * (sure(r) ? candidate(r) : normal_slow(&run, r));
+        i++;
     }
     run_store(&run, rng);
 }
