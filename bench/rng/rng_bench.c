@@ -1,13 +1,17 @@
 /* Benchmark of the normal sampler: normals/s of isw_rng_normal_fill (rng/2, Philox blocks and a
  * ziggurat) against rng/1's per-number Box-Muller, a copy of which lives here as the reference.
  *
- *   rng_bench fill N SECONDS      isw_rng_normal_fill in calls of N numbers
+ *   rng_bench fill N SECONDS      isw_rng_normal_fill in calls of N numbers (best Philox kernel)
+ *   rng_bench fill_sse2 N SECONDS the same with the SSE2 kernel (what any x86-64 gets)
+ *   rng_bench fill_scalar N SEC.. the same with the portable scalar kernel
  *   rng_bench single SECONDS      isw_rng_normal, one call per number
  *   rng_bench old N SECONDS       rng/1: Box-Muller on two uniforms per pair, N per fill call
  *   rng_bench uniform N SECONDS   isw_rng_uniform_fill in calls of N numbers
  *   rng_bench philox SECONDS      scalar isw_philox4x32_10 blocks/s (words for two normals each)
  *
- * Prints key=value lines (per_s=, checksum=) for bench/rng/run.sh. One core, no threads. */
+ * Prints key=value lines (per_s=, kernel=, checksum=) for bench/rng/run.sh. One core, no threads.
+ * Rates are per second of this process's CPU time, so that other load on a shared machine shows
+ * less in them. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,34 +72,44 @@ int main(int argc, char **argv) {
     isw_rng_init(&rng, 20261123, 1);
     old_rng o = {.has_spare = 0, .spare = 0.0};
     isw_rng_init(&o.rng, 20261123, 1);
+    enum { FILL, OLD, UNIFORM, SINGLE, PHILOX } mode;
+    int kernel = -1;
+    if (!strcmp(what, "fill")) mode = FILL;
+    else if (!strcmp(what, "fill_sse2")) mode = FILL, kernel = 1;
+    else if (!strcmp(what, "fill_scalar")) mode = FILL, kernel = 0;
+    else if (!strcmp(what, "old")) mode = OLD;
+    else if (!strcmp(what, "uniform")) mode = UNIFORM;
+    else if (!strcmp(what, "single")) mode = SINGLE;
+    else if (!strcmp(what, "philox")) mode = PHILOX;
+    else {
+        fprintf(stderr, "rng_bench: unknown mode %s\n", what);
+        return 2;
+    }
+    kernel = isw_rng_set_kernel(kernel);
     uint32_t ctr[4] = {0, 0, 1, 0}, out[4];
     double sum = 0.0, count = 0.0, t0 = now(), t = t0;
     /* Batches of about a million numbers between clock reads. */
     long reps = (1L << 20) / n + 1;
     while (t - t0 < secs) {
         for (long k = 0; k < reps; k++) {
-            if (!strcmp(what, "fill"))
-                isw_rng_normal_fill(&rng, x, n, 1.0);
-            else if (!strcmp(what, "old"))
-                old_fill(&o, x, n, 1.0);
-            else if (!strcmp(what, "uniform"))
-                isw_rng_uniform_fill(&rng, x, n);
-            else if (!strcmp(what, "single"))
-                x[0] = isw_rng_normal(&rng);
-            else if (!strcmp(what, "philox")) {
+            switch (mode) {
+            case FILL: isw_rng_normal_fill(&rng, x, n, 1.0); break;
+            case OLD: old_fill(&o, x, n, 1.0); break;
+            case UNIFORM: isw_rng_uniform_fill(&rng, x, n); break;
+            case SINGLE: x[0] = isw_rng_normal(&rng); break;
+            case PHILOX:
                 isw_philox4x32_10(ctr, rng.key, out);
                 ctr[0]++;
                 x[0] = out[0];
-            } else {
-                fprintf(stderr, "rng_bench: unknown mode %s\n", what);
-                return 2;
+                break;
             }
             sum += x[0] + x[n - 1]; /* keeps the work alive */
         }
         count += (double)reps * (double)n;
         t = now();
     }
-    printf("mode=%s\nn=%ld\nper_s=%.6g\nchecksum=%.17g\n", what, n, count / (t - t0), sum);
+    printf("mode=%s\nn=%ld\nkernel=%d\nper_s=%.6g\nchecksum=%.17g\n", argv[1], n, kernel,
+           count / (t - t0), sum);
     free(x);
     return 0;
 }

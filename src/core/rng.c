@@ -331,11 +331,12 @@ static void philox_group_scalar(uint64_t first, uint32_t stream, const uint32_t 
     }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(ISW_RNG_PORTABLE)
 #include <immintrin.h>
 #define HAVE_X86_GROUPS 1
 
-/* The vector groups hold one block per 64-bit lane, its counter word in the low half, so that
+/* (-DISW_RNG_PORTABLE leaves the vector groups out, to test the portable build on x86-64.)
+ * The vector groups hold one block per 64-bit lane, its counter word in the low half, so that
  * pmuludq (_mm_mul_epu32), which reads only low halves, gives a round's full 32x32->64 products
  * for two (SSE2) or four (AVX2) blocks at once. The high halves carry junk (the products' high
  * words) that no multiply reads and the final shuffle drops, which saves masking every round.
