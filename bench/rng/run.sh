@@ -82,7 +82,8 @@ lines = [
 for label, name in rows:
     v = vals(name)
     ref = med("old16") if name == "fill16" else old
-    ratio = "%.1fx" % (med(name) / ref) if name not in ("old", "old16") else "1x"
+    ratio = ("1x" if name in ("old", "old16") else "-" if name == "uniform"
+             else "%.1fx" % (med(name) / ref))
     lines.append("| %s | **%.1f** | %.1f - %.1f | %s |" % (label, med(name) / 1e6, min(v) / 1e6,
                                                            max(v) / 1e6, ratio))
 lines += [

@@ -3,13 +3,12 @@
  * The round function and key schedule follow Random123's philox.h (round, then bump the key
  * between rounds; ten rounds); tests/unit/test_rng.c checks the authors' known-answer vectors.
  *
- * Speed comes from blocks: the fill functions compute GROUP Philox blocks at a time, two per SSE2
- * register (baseline x86-64; a portable loop elsewhere), into a stack buffer, then turn its
- * 64-bit words into numbers.
- * The buffer only ever holds words of the stream at their own positions, and the position left in
- * the generator is the first word not consumed, so a fill in one call, a fill in pieces and a
- * loop of single draws give the same numbers. Integer arithmetic only up to the last step, so no
- * instruction set gives other bits. */
+ * Speed comes from blocks: the fill functions compute GROUP Philox blocks at a time (AVX2 when the
+ * machine has it, else SSE2, which every x86-64 has; a portable loop elsewhere) into a stack
+ * buffer, then turn its 64-bit words into numbers. The buffer only ever holds words of the stream
+ * at their own positions, and the position left in the generator is the first word not consumed,
+ * so a fill in one call, a fill in pieces and a loop of single draws give the same numbers. The
+ * kernels are integer arithmetic only, so no instruction set gives other bits. */
 #include "iclsweep/rng.h"
 
 #include <math.h>
