@@ -9,7 +9,8 @@
  *   rng_bench uniform N SECONDS   isw_rng_uniform_fill in calls of N numbers
  *   rng_bench philox SECONDS      scalar isw_philox4x32_10 blocks/s (words for two normals each)
  *
- * Prints key=value lines (per_s=, kernel=, checksum=) for bench/rng/run.sh. One core, no threads.
+ * Prints key=value lines (per_s=, kernel=, count=, checksum=) for bench/rng/run.sh. One core, no
+ * threads.
  * Rates are per second of this process's CPU time, so that other load on a shared machine shows
  * less in them. */
 #include <math.h>
@@ -108,8 +109,8 @@ int main(int argc, char **argv) {
         count += (double)reps * (double)n;
         t = now();
     }
-    printf("mode=%s\nn=%ld\nkernel=%d\nper_s=%.6g\nchecksum=%.17g\n", argv[1], n, kernel,
-           count / (t - t0), sum);
+    printf("mode=%s\nn=%ld\nkernel=%d\nper_s=%.6g\ncount=%.0f\nchecksum=%.17g\n", argv[1], n,
+           kernel, count / (t - t0), count, sum);
     free(x);
     return 0;
 }

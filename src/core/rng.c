@@ -433,7 +433,8 @@ __attribute__((target("avx2"))) static void philox_16_avx2(uint64_t first, uint3
         __m256i hi01 = _mm256_unpackhi_epi32(c0[j], c1[j]);
         __m256i hi23 = _mm256_unpackhi_epi32(c2[j], c3[j]);
         __m256i a = _mm256_unpacklo_epi64(lo01, lo23), b = _mm256_unpacklo_epi64(hi01, hi23);
-        _mm256_storeu_si256((__m256i *)(void *)(out + 16 * j), _mm256_permute2x128_si256(a, b, 0x20));
+        _mm256_storeu_si256((__m256i *)(void *)(out + 16 * j),
+                            _mm256_permute2x128_si256(a, b, 0x20));
         _mm256_storeu_si256((__m256i *)(void *)(out + 16 * j + 8),
                             _mm256_permute2x128_si256(a, b, 0x31));
     }

@@ -199,8 +199,8 @@ static void test_normal_tail_frequencies(void) {
     for (int k = 0; k < 3; k++) {
         double p = 2.0 * upper_tail(3.0 + k), mean = (double)n * p, sd = sqrt(mean * (1 - p));
         /* 5 sd; at 5 sigma (57 expected on 1e8 draws) this is loose, the next test is sharp */
-        CHECK(fabs((double)count[k] - mean) <= 5 * sd + 1, "|x| > %d: %ld of %ld, expected %.1f +- %.1f",
-              3 + k, count[k], n, mean, sd);
+        CHECK(fabs((double)count[k] - mean) <= 5 * sd + 1,
+              "|x| > %d: %ld of %ld, expected %.1f +- %.1f", 3 + k, count[k], n, mean, sd);
     }
     free(x);
 }
@@ -229,8 +229,8 @@ static void test_tail_routine(void) {
         CHECK(below == 0, "tail(%g): %ld draws not beyond a", a, below);
         double p = upper_tail(beyond) / upper_tail(a), mean = (double)n * p;
         double sd = sqrt(mean * (1 - p));
-        CHECK(fabs((double)over - mean) <= 5 * sd, "tail(%g): %ld of %ld beyond %g, expected %.1f +- %.1f",
-              a, over, n, beyond, mean, sd);
+        CHECK(fabs((double)over - mean) <= 5 * sd,
+              "tail(%g): %ld of %ld beyond %g, expected %.1f +- %.1f", a, over, n, beyond, mean, sd);
         qsort(x, (size_t)n, sizeof *x, compare_doubles);
         tail_a = a;
         double d = ks_statistic(x, n, tail_cdf), pv = ks_p_value(d, n);
