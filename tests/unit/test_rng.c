@@ -230,7 +230,8 @@ static void test_tail_routine(void) {
         double p = upper_tail(beyond) / upper_tail(a), mean = (double)n * p;
         double sd = sqrt(mean * (1 - p));
         CHECK(fabs((double)over - mean) <= 5 * sd,
-              "tail(%g): %ld of %ld beyond %g, expected %.1f +- %.1f", a, over, n, beyond, mean, sd);
+              "tail(%g): %ld of %ld beyond %g, expected %.1f +- %.1f", a, over, n, beyond, mean,
+              sd);
         qsort(x, (size_t)n, sizeof *x, compare_doubles);
         tail_a = a;
         double d = ks_statistic(x, n, tail_cdf), pv = ks_p_value(d, n);
