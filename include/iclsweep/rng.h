@@ -16,14 +16,17 @@
  *            c = 0, 1, 2, ...: word number p is out[p % 4] of block c = p / 4.
  *   u32      the next word; u64: the next two words, first one high.
  *   uniform  the next u64 r: ((r >> 11) + 0.5) / 2^53, on (0, 1).
- *   normal   a 256-strip ziggurat (Marsaglia and Tsang 2000, the layout numpy's Generator uses):
- *            the next u64 r gives the strip (bits 0-7), the sign (bit 8) and a 52-bit abscissa
- *            (bits 12-63); the 1.2% of words outside the strip's sure part go on to a wedge test
- *            with a uniform and exp(), or to Marsaglia's tail method beyond r = 3.654 with two
- *            uniforms and log() each try, drawing further words as needed. Exact up to the
- *            rounding of the tables (stored as hex floats) and of exp/log; libm's exp and log
- *            are only called on those rare paths, and decide a draw only when their result falls
- *            within an ulp of the test's threshold.
+ *   normal   a 256-strip ziggurat (Marsaglia and Tsang 2000, the layout numpy's Generator uses;
+ *            tables W, K, F in src/core/rng.c, printed by bench/rng/zig_tables.py). The next u64
+ *            r gives strip i (bits 0-7), sign s (bit 8) and a 52-bit abscissa a (bits 12-63);
+ *            z = (-1)^s a W[i]. If a < K[i] (98.8% of words): z. Else if i = 0: the tail,
+ *            (-1)^s (R + x), by Marsaglia's method (each try: x = -log(u1) / R, y = -log(u2)
+ *            from the next two uniforms, accept when 2y > x^2), R = 3.654. Else the wedge: with
+ *            the next uniform u, z if F[i] + (F[i+1] - F[i]) u < exp(-z^2 / 2), otherwise start
+ *            over with the next u64. bench/rng/ref_stream.py is this paragraph in Python.
+ *            Exact up to the rounding of the tables (hex floats, the same bits everywhere) and of
+ *            exp/log; libm's exp and log are only called on the rare paths, and change a draw
+ *            only where their result falls within an ulp of the test's threshold.
  *
  * Every kind of draw takes the next words of the one sequence, so a generator's state is just its
  * position p, and mixing kinds is allowed. The fill functions compute many blocks at once but
