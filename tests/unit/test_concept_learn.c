@@ -22,9 +22,10 @@
 
 #define MAX_LOG 4096
 #define MAX_TRAJ 64
-/* a seed on which qk_init: independent splits the concepts' signs (found by trying seeds 1, 2, ...) */
+/* a seed on which qk_init: independent splits the concepts' signs (found by trying seeds 1, 2, ...:
+ * 3 under rng/2, where seeds 1 and 2 give every concept the same sign; it was 2 under rng/1) */
 #ifndef ABLATION_SEED
-#define ABLATION_SEED 2
+#define ABLATION_SEED 3
 #endif
 
 typedef struct {
