@@ -3,6 +3,7 @@
  * The rows come from ISW_CONCEPT_PARAMS (include/iclsweep/concept_params.h); this file only adds
  * what a table cannot say: constraints across parameters and the cost model the scheduler uses to
  * start the longest tasks first. */
+#include <math.h>
 #include <stdio.h>
 
 #include "iclsweep/concept_params.h"
@@ -59,6 +60,55 @@ static double concept_cost(const void *vcfg) {
     return train + logs * eval;
 }
 
+int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set) {
+    return set == ISW_CEVAL_SHORT ? c->L_short : set == ISW_CEVAL_LONG ? c->L_long : c->L;
+}
+
+/* Per prompt: (L + 1) words of d doubles, a label and a polarity byte per word, two concepts. */
+double isw_concept_prompt_bytes(double n, double L, double d) {
+    return n * ((L + 1.0) * (8.0 * d + 2.0) + 8.0);
+}
+
+static double eval_set_bytes(const isw_concept_cfg *c, int set) {
+    return isw_concept_prompt_bytes((double)c->n_test, (double)isw_concept_eval_L(c, set), (double)c->d);
+}
+
+int isw_concept_eval_kept(const isw_concept_cfg *c, int set) {
+    double total = 0.0;
+    for (int i = 0; i <= set; i++) total += eval_set_bytes(c, i);
+    return total <= ISW_CONCEPT_EVAL_KEEP_BYTES;
+}
+
+/* The process without data (libraries, MPI and HDF5 buffers): measured ~16 MB for a one-prompt
+ * task of `iclsweep train`; a worker of a sweep holds a few MB more. */
+#define BASE_BYTES (20.0 * 1024 * 1024)
+
+/* Peak bytes of one task: what run_setup in src/train/concept_train.c allocates. */
+static double concept_memory(const void *vcfg) {
+    const isw_concept_cfg *c = vcfg;
+    double d = (double)c->d, K = (double)c->K, dh = c->d_h ? (double)c->d_h : 2.0 * d;
+    double m = (double)c->width, B = (double)c->batch;
+    double Bmax = B > ISW_CONCEPT_EVAL_CHUNK ? B : ISW_CONCEPT_EVAL_CHUNK;
+    double Lmax = (double)c->L;
+    if ((double)c->L_short > Lmax) Lmax = (double)c->L_short;
+    if ((double)c->L_long > Lmax) Lmax = (double)c->L_long;
+    double dict = 8.0 * d * (4.0 * K + (double)c->K_irr);
+    double train = c->n_train > 0 ? isw_concept_prompt_bytes((double)c->n_train, (double)c->L, d) +
+                                        4.0 * (double)c->n_train
+                                  : isw_concept_prompt_bytes(B, (double)c->L, d);
+    double eval = 0.0;
+    for (int i = 0; i < ISW_CEVAL_N; i++) {
+        double n = isw_concept_eval_kept(c, i) ? (double)c->n_test
+                 : fmin((double)c->n_test, ISW_CONCEPT_EVAL_CHUNK);
+        eval += isw_concept_prompt_bytes(n, (double)isw_concept_eval_L(c, i), d);
+    }
+    double net = 2.0 * 8.0 * (2.0 * dh * d + m * d + 2.0 * d * d);
+    double work = 8.0 * (Bmax * (2.0 * dh + 4.0 * d + 2.0 * Lmax + 2.0 * m + 2.0 + 4.0 * K) + d * d +
+                         4.0 * m * K + Bmax * Lmax);
+    double probes = 8.0 * (double)c->n_probe * d;
+    return BASE_BYTES + dict + train + eval + net + work + probes;
+}
+
 static int64_t concept_log_steps(const void *vcfg, int64_t *steps) {
     const isw_concept_cfg *c = vcfg;
     int64_t n = isw_log_points(c->steps, c->log_every);
@@ -80,6 +130,7 @@ const isw_model_info isw_concept_model = {
     .cfg_size = sizeof(isw_concept_cfg),
     .check = concept_check,
     .cost = concept_cost,
+    .memory = concept_memory,
     .log_steps = concept_log_steps,
     .derived = "d_h",
     .resolve = concept_resolve,
