@@ -99,6 +99,11 @@ static void print_cost(const isw_sweep *sw) {
     printf("cost: %.4g default-point units in all (%.3g flop estimated); longest task %.3g units, "
            "mean %.3g\n",
            total / unit, total, longest / unit, total / unit / (double)sw->n_tasks);
+    if (m->memory)
+        printf("memory: about %.0f MB per task at most (grid point %lld), %.0f MB at the default point; "
+               "limit max_task_memory = %.0f MB (ranks per node x this must fit in a node)\n",
+               sw->task_memory / 1e6, (long long)sw->task_memory_point, m->memory(cfg) / 1e6,
+               sw->max_task_memory / 1e6);
     free(vals);
     free(cfg);
 }
