@@ -25,6 +25,9 @@ typedef struct {
     /* Peak resident bytes of one task of cfg (estimate, the process's libraries included): what
      * `plan` shows and max_task_memory checks. */
     double (*memory)(const void *cfg);
+    /* Turns the default point cfg into a short run (~0.1 s) whose measured time, against its
+     * cost, calibrates plan's wall-time estimates on the machine at hand. */
+    void (*calibration)(void *cfg);
     /* Number of log points of a run of cfg; when steps is not NULL, also their training steps
      * into steps[n] (increasing, the first 0). The result file's /traj/step comes from here. */
     int64_t (*log_steps)(const void *cfg, int64_t *steps);

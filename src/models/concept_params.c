@@ -50,14 +50,43 @@ static double prompt_flops(const isw_concept_cfg *c, double L) {
     return 2.0 * (2.0 * dh * d + L * d + (double)c->width * d);
 }
 
+/* Drawing one word: d normal draws (Box-Muller: a Philox block, a log and a sincos per two) and
+ * a few atom axpys. Measured as ~600 flops' worth of time per draw next to the forward passes'
+ * flops, which is what lets one time scale (plan's calibration) cover both. */
+#define WORD_FLOPS_PER_DIM 600.0
+
+/* The words a task draws: its training set (or B fresh prompts a step), every evaluation set
+ * once when kept, else once per log point. */
+static double words_drawn(const isw_concept_cfg *c, double logs) {
+    double words = c->n_train > 0 ? (double)c->n_train * (double)(c->L + 1)
+                                  : (double)(c->steps + 1) * (double)c->batch * (double)(c->L + 1);
+    for (int i = 0; i < ISW_CEVAL_N; i++)
+        words += (double)c->n_test * (double)(isw_concept_eval_L(c, i) + 1) *
+                 (isw_concept_eval_kept(c, i) ? 1.0 : logs);
+    return words;
+}
+
+/* Training steps (forward and backward: ~3 forwards), evaluation at every log point (the test
+ * set and the five OOD sets; the training set too when it is fixed) and data generation. */
 static double concept_cost(const void *vcfg) {
     const isw_concept_cfg *c = vcfg;
-    double train = 3.0 * (double)c->steps * (double)c->batch * prompt_flops(c, (double)c->L);
+    double train = 3.0 * (double)(c->steps + 1) * (double)c->batch * prompt_flops(c, (double)c->L);
     double logs = (double)(c->steps / c->log_every + 1);
     double eval = (double)c->n_test *
                   (4.0 * prompt_flops(c, (double)c->L) + prompt_flops(c, (double)c->L_short) +
-                   prompt_flops(c, (double)c->L_long));
-    return train + logs * eval;
+                   prompt_flops(c, (double)c->L_long)) +
+                  (double)c->n_train * prompt_flops(c, (double)c->L);
+    return train + logs * eval + WORD_FLOPS_PER_DIM * (double)c->d * words_drawn(c, logs);
+}
+
+/* A ~0.1 s run that exercises every part of a task (generation, steps, evaluation) in about the
+ * default point's proportions, for plan's time calibration. */
+static void concept_calibration(void *vcfg) {
+    isw_concept_cfg *c = vcfg;
+    c->n_train = 256;
+    c->n_test = 128;
+    c->steps = 100;
+    c->log_every = 20;
 }
 
 int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set) {
@@ -131,6 +160,7 @@ const isw_model_info isw_concept_model = {
     .check = concept_check,
     .cost = concept_cost,
     .memory = concept_memory,
+    .calibration = concept_calibration,
     .log_steps = concept_log_steps,
     .derived = "d_h",
     .resolve = concept_resolve,

@@ -80,6 +80,12 @@ static double linattn_memory(const void *vcfg) {
     return 20.0 * 1024 * 1024 + sets + params + gram + theory;
 }
 
+/* A ~0.1 s run of the default point's kind, for plan's time calibration. */
+static void linattn_calibration(void *vcfg) {
+    isw_linattn_cfg *c = vcfg;
+    c->steps = 400;
+}
+
 static int64_t linattn_log_steps(const void *vcfg, int64_t *steps) {
     const isw_linattn_cfg *c = vcfg;
     int64_t n = isw_log_points(c->steps, c->log_every);
@@ -105,6 +111,7 @@ const isw_model_info isw_linattn_model = {
     .check = linattn_check,
     .cost = linattn_cost,
     .memory = linattn_memory,
+    .calibration = linattn_calibration,
     .log_steps = linattn_log_steps,
     .derived = "P|dk|batch",
     .resolve = linattn_resolve,
