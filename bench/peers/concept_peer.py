@@ -9,6 +9,9 @@ d_h=2d, n_train=4096, batch 64, init 0.1 with W_K = W_Q at step 0 (qk_init: tied
     python3 concept_peer.py task                      -> task_s=... (2000 steps, evaluation of the
                                                          training set, the test set and the five
                                                          OOD sets every 20 steps)
+    python3 concept_peer.py task STEPS N_TEST LOG_EVERY float32|float64
+                                                      -> the same at another size or precision
+                                                         (bench/task/run.py)
 """
 import math
 import sys
@@ -48,23 +51,23 @@ def prompts(n, L, d, words, labels, gen, kind="iid"):
     tau = torch.randint(0, 2, (n, 1), generator=gen) * 2 - 1
     s = torch.randint(0, 2, (n, L + 1), generator=gen) * 2 - 1
     y = tau * s
-    onehot = torch.nn.functional.one_hot(k, K).double()
-    active = (torch.rand(n, L + 1, K, generator=gen) < P_POLY).double() * (1 - onehot[:, None, :])
+    onehot = torch.nn.functional.one_hot(k, K).to(torch.get_default_dtype())
+    active = (torch.rand(n, L + 1, K, generator=gen) < P_POLY).to(torch.get_default_dtype()) * (1 - onehot[:, None, :])
     spol = torch.randint(0, 2, (n, L + 1, K), generator=gen) * 2 - 1
     coef_b = active * spol + onehot[:, None, :] * s[..., None]
     coef_a = active + onehot[:, None, :]
     if kind == "cross":
-        oh2 = torch.nn.functional.one_hot(k2, K).double()
+        oh2 = torch.nn.functional.one_hot(k2, K).to(torch.get_default_dtype())
         coef_a = coef_a + oh2[:, None, :]
         coef_b = coef_b + oh2[:, None, :] * s[..., None]
-    irr = (torch.rand(n, L + 1, K_IRR, generator=gen) < P_IRR).double()
+    irr = (torch.rand(n, L + 1, K_IRR, generator=gen) < P_IRR).to(torch.get_default_dtype())
     irr = irr * (torch.randint(0, 2, (n, L + 1, K_IRR), generator=gen) * 2 - 1)
-    x = coef_a @ A + coef_b.double() @ Bp + irr @ NU + NOISE * torch.randn(n, L + 1, d, generator=gen)
+    x = coef_a @ A + coef_b.to(torch.get_default_dtype()) @ Bp + irr @ NU + NOISE * torch.randn(n, L + 1, d, generator=gen)
     lab = (onehot @ C)[:, None, :] + y[:, :L, None] * (onehot @ Dl)[:, None, :]
     if kind == "cross":
         lab = lab + (oh2 @ C)[:, None, :] + y[:, :L, None] * (oh2 @ Dl)[:, None, :]
     H = torch.cat([x[:, :L], lab], dim=2)
-    return H.contiguous(), x[:, L].contiguous(), y[:, L].double(), s
+    return H.contiguous(), x[:, L].contiguous(), y[:, L].to(torch.get_default_dtype()), s
 
 
 class Model(torch.nn.Module):
@@ -115,20 +118,20 @@ def evaluate(model, data):
     out = []
     for H, xq, y, s in data:
         f, attn = model(H, xq)
-        err = (y * f <= 0).double().mean().item()
+        err = (y * f <= 0).to(torch.get_default_dtype()).mean().item()
         loss = torch.nn.functional.softplus(-y * f).mean().item()
         L = H.shape[1]
-        caw = (attn * (s[:, :L] == s[:, L:]).double()).sum(1).mean().item()
+        caw = (attn * (s[:, :L] == s[:, L:]).to(torch.get_default_dtype())).sum(1).mean().item()
         out.append((loss, err, caw))
     return out
 
 
-def bench_task(d=64, L=16, B=64, steps=2000, log_every=20):
+def bench_task(d=64, L=16, B=64, steps=2000, log_every=20, n_test=N_TEST):
     t0 = time.perf_counter()
     gen = torch.Generator().manual_seed(1)
     words, labels = dictionary(d, gen)
     train = prompts(N_TRAIN, L, d, words, labels, gen)
-    evals = [train] + [prompts(N_TEST, LL, d, words, labels, gen, kind)
+    evals = [train] + [prompts(n_test, LL, d, words, labels, gen, kind)
                        for LL, kind in [(L, "iid"), (4, "iid"), (64, "iid"), (L, "skew"), (L, "switch"), (L, "cross")]]
     model = Model(d)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
@@ -146,5 +149,8 @@ def bench_task(d=64, L=16, B=64, steps=2000, log_every=20):
 if __name__ == "__main__":
     if sys.argv[1] == "steps":
         bench_steps(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5]))
+    elif len(sys.argv) > 2:
+        torch.set_default_dtype(torch.float32 if sys.argv[5] == "float32" else torch.float64)
+        bench_task(steps=int(sys.argv[2]), n_test=int(sys.argv[3]), log_every=int(sys.argv[4]))
     else:
         bench_task()

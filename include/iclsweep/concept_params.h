@@ -59,4 +59,33 @@ enum { ISW_CONCEPT_QK_INITS(ISW_CONCEPT_CHOICE_ENUM_, ) ISW_QK_N };
 
 ISW_PARAMS_STRUCT(ISW_CONCEPT_PARAMS, isw_concept_cfg)
 
+/* ---- a task's memory: shared by the trainer (src/train/concept_train.c) and the estimate ----
+ *
+ * A task holds its dictionary, its training set and its evaluation sets as prompts (words plus a
+ * few bytes of labels). The evaluation sets are kept in memory while they fit in
+ * ISW_CONCEPT_EVAL_KEEP_BYTES together (in the order below); a set past that is regenerated from
+ * its own random stream at every log point, ISW_CONCEPT_EVAL_CHUNK prompts at a time. Either way
+ * it is the same prompts, so the numbers do not depend on which sets are kept; only memory and
+ * time do (regenerating a set costs ~20x evaluating it at the default point). */
+enum {
+    ISW_CEVAL_TEST,
+    ISW_CEVAL_SHORT,
+    ISW_CEVAL_LONG,
+    ISW_CEVAL_SKEW,
+    ISW_CEVAL_SWITCH,
+    ISW_CEVAL_CROSS,
+    ISW_CEVAL_N
+};
+#ifndef ISW_CONCEPT_EVAL_KEEP_BYTES /* a build may set it (-D) to test the regenerating path */
+#define ISW_CONCEPT_EVAL_KEEP_BYTES (256.0 * 1024 * 1024)
+#endif
+#define ISW_CONCEPT_EVAL_CHUNK 256
+
+/* Demonstrations per prompt of evaluation set `set` (ISW_CEVAL_*). */
+int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set);
+/* Bytes of n prompts of L demonstrations of dimension d (words, labels, polarities, concepts). */
+double isw_concept_prompt_bytes(double n, double L, double d);
+/* Whether evaluation set `set` is kept in memory (1) or regenerated at each log point (0). */
+int isw_concept_eval_kept(const isw_concept_cfg *c, int set);
+
 #endif

@@ -22,6 +22,12 @@ typedef struct {
     isw_status (*check)(const void *cfg, int *blame, char *why, size_t size);
     /* Relative cost of training cfg to the end, in floating-point operations (estimate). */
     double (*cost)(const void *cfg);
+    /* Peak resident bytes of one task of cfg (estimate, the process's libraries included): what
+     * `plan` shows and max_task_memory checks. */
+    double (*memory)(const void *cfg);
+    /* Turns the default point cfg into a short run (~0.1 s) whose measured time, against its
+     * cost, calibrates plan's wall-time estimates on the machine at hand. */
+    void (*calibration)(void *cfg);
     /* Number of log points of a run of cfg; when steps is not NULL, also their training steps
      * into steps[n] (increasing, the first 0). The result file's /traj/step comes from here. */
     int64_t (*log_steps)(const void *cfg, int64_t *steps);

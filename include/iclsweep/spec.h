@@ -20,6 +20,8 @@
 #define ISW_SPEC_MAX_AXIS 1000000L             /* values in one axis */
 #define ISW_SPEC_DEFAULT_MAX_TASKS 10000000LL  /* tasks in a sweep, unless max_tasks says */
 #define ISW_SPEC_LIMIT_MAX_TASKS 1000000000LL  /* the most max_tasks may allow */
+#define ISW_SPEC_DEFAULT_MAX_TASK_MEMORY 4294967296.0 /* bytes per task (4 GiB), unless
+                                                         max_task_memory says */
 
 /* Where a parameter got its value. */
 typedef enum { ISW_SRC_DEFAULT, ISW_SRC_FIXED, ISW_SRC_GRID, ISW_SRC_ZIP } isw_source;
@@ -52,6 +54,10 @@ typedef struct {
     int64_t replicates;
     int skip_invalid;
     int64_t max_tasks;
+    double max_task_memory;     /* bytes: a task estimated above it refuses the sweep */
+    isw_loc max_task_memory_loc;
+    double task_memory;         /* the largest task's estimated peak bytes (model's memory hook) */
+    int64_t task_memory_point;  /* ... and its grid point */
 
     double *base;       /* [n_params] fixed or default value of every parameter */
     isw_source *source; /* [n_params] */

@@ -26,6 +26,9 @@ isw_status plan_print_reuse(const isw_sweep *sw, const char *const *from, int n,
 /* plan: the dispatch order's coverage of each axis after 10%, 20% and 50% of the tasks, and the
  * first `list` tasks it hands out. */
 isw_status plan_print_dispatch(const isw_sweep *sw, isw_order order, long long list, isw_error *err);
+/* plan's estimated wall times: per task and for the sweep at a few worker counts, calibrated by a
+ * short timed run on this machine. */
+isw_status plan_print_time(const isw_sweep *sw, isw_order order, isw_error *err);
 
 /* Prints the help of subcommand `name` (`iclsweep NAME --help`); returns ISW_OK. */
 isw_status cli_help(const char *name);

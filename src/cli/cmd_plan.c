@@ -2,7 +2,9 @@
  * it runs.
  *
  * Prints the task count, each dimension with its values, the parameters set in the file, the
- * first N tasks with identity and seed, and a cost estimate relative to the model's default point.
+ * first N tasks with identity and seed, a cost estimate relative to the model's default point,
+ * the per-task memory estimate, and wall-time estimates calibrated by a short timed run (skipped
+ * with --no-time).
  * Works on grids of millions of tasks: tasks are resolved on demand, never stored. With --exact,
  * every value of every axis is listed, each as the shortest text that reads back as exactly the
  * double the sweep uses (what a result file stores and what `df.noise == value` must match).
@@ -99,6 +101,11 @@ static void print_cost(const isw_sweep *sw) {
     printf("cost: %.4g default-point units in all (%.3g flop estimated); longest task %.3g units, "
            "mean %.3g\n",
            total / unit, total, longest / unit, total / unit / (double)sw->n_tasks);
+    if (m->memory)
+        printf("memory: about %.0f MB per task at most (grid point %lld), %.0f MB at the default point; "
+               "limit max_task_memory = %.0f MB (ranks per node x this must fit in a node)\n",
+               sw->task_memory / 1e6, (long long)sw->task_memory_point, m->memory(cfg) / 1e6,
+               sw->max_task_memory / 1e6);
     free(vals);
     free(cfg);
 }
@@ -132,7 +139,7 @@ isw_status cmd_plan(int argc, char **argv, isw_error *err) {
     const char *from[ISW_MAX_FROM];
     int n_from = 0;
     isw_order order = ISW_ORDER_COARSE;
-    int exact = 0;
+    int exact = 0, timed = 1;
     isw_status st;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--list")) {
@@ -151,9 +158,11 @@ isw_status cmd_plan(int argc, char **argv, isw_error *err) {
             from[n_from++] = argv[++i];
         } else if (!strcmp(argv[i], "--exact")) {
             exact = 1;
+        } else if (!strcmp(argv[i], "--no-time")) {
+            timed = 0;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return isw_fail(err, ISW_EINPUT, "plan: unknown option '%s'; expected --list N, --max-tasks N, "
-                            "--exact, --order O or --from OLD.h5", argv[i]);
+                            "--exact, --no-time, --order O or --from OLD.h5", argv[i]);
         } else if (path) {
             return isw_fail(err, ISW_EINPUT, "plan: one sweep file at most, got '%s' and '%s'", path, argv[i]);
         } else {
@@ -179,8 +188,9 @@ isw_status cmd_plan(int argc, char **argv, isw_error *err) {
     print_dims(&sw, exact);
     print_fixed(&sw, exact);
     print_cost(&sw);
+    st = timed ? plan_print_time(&sw, order, err) : ISW_OK;
     print_tasks(&sw, list, exact);
-    st = plan_print_dispatch(&sw, order, list, err);
+    if (!st) st = plan_print_dispatch(&sw, order, list, err);
     if (!st && n_from) st = plan_print_reuse(&sw, from, n_from, err);
     isw_sweep_free(&sw);
     return st;

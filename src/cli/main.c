@@ -24,12 +24,16 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"plan", cmd_plan, "iclsweep plan SWEEP.yaml [--list N] [--exact] [--max-tasks N] [--order O] [--from OLD.h5]...",
+    {"plan", cmd_plan, "iclsweep plan SWEEP.yaml [--list N] [--exact] [--no-time] [--max-tasks N] [--order O]\n"
+     "              [--from OLD.h5]...",
      "grid size, each axis and its values, the first N tasks (default 10) with\n"
-     "their parameters, identity and seed, a cost estimate, and what a prefix of the\n"
-     "dispatch order covers; SWEEP.yaml - reads standard input",
+     "their parameters, identity and seed, a cost estimate, the memory of a task,\n"
+     "wall-time estimates (per task, and for the sweep with 1 to 128 workers, from a\n"
+     "~0.2 s timed run on this machine), and what a prefix of the dispatch order\n"
+     "covers; SWEEP.yaml - reads standard input",
      "  --list N        list the first N tasks (0: none)\n"
      "  --exact         every value as the exact double the sweep uses (shortest text that reads back)\n"
+     "  --no-time       skip the timed calibration run and the wall-time estimates\n"
      "  --order O       the dispatch order to show: coarse (run's default) or longest\n"
      "  --from OLD.h5   say how many tasks OLD.h5 already finished (run --from copies them)\n"
      "  --max-tasks N   refuse grids of more than N tasks (default: the file's max_tasks, else 10^7)\n"},

@@ -63,6 +63,29 @@ static double linattn_cost(const void *vcfg) {
     return pre + steps * (gram ? step_gram : step_samples) + logs * test * 2.0 * q;
 }
 
+/* Peak bytes of one task, mirroring the allocations of train/linattn_train.c: the prompt sets
+ * (2 (D+1) coefficients and a label each), the task pool, the parameters with their optimizer
+ * state, the Gram matrix (Q^2, when the Gram path may be taken) and the theory's matrices
+ * (a few K x K, K = (D+1) D). The process itself (libraries, MPI and HDF5) is ~20 MB. */
+static double linattn_memory(const void *vcfg) {
+    const isw_linattn_cfg *c = vcfg;
+    double D = (double)c->D, D1 = D + 1, q = D1 * D1, K = D1 * D, P = (double)isw_linattn_train_prompts(c);
+    double test = (double)c->P_test * (c->M > 0 ? 2.0 : 1.0);
+    double dk = c->dk > 0 ? (double)c->dk : D1;
+    double theta = c->param == 1 ? 2.0 * dk * D1 : q;
+    double sets = 8.0 * (P + test) * (2.0 * D1 + 1.0) + 8.0 * (double)c->M * D;
+    double params = 8.0 * (5.0 * theta + 4.0 * q + (P > test ? P : test) * (D1 + 1.0));
+    double gram = q <= 4096 ? 8.0 * q * q : 0.0;
+    double theory = c->theory && c->D <= 40 ? 4.0 * 8.0 * K * K : 0.0;
+    return 20.0 * 1024 * 1024 + sets + params + gram + theory;
+}
+
+/* A ~0.1 s run of the default point's kind, for plan's time calibration. */
+static void linattn_calibration(void *vcfg) {
+    isw_linattn_cfg *c = vcfg;
+    c->steps = 400;
+}
+
 static int64_t linattn_log_steps(const void *vcfg, int64_t *steps) {
     const isw_linattn_cfg *c = vcfg;
     int64_t n = isw_log_points(c->steps, c->log_every);
@@ -87,6 +110,8 @@ const isw_model_info isw_linattn_model = {
     .cfg_size = sizeof(isw_linattn_cfg),
     .check = linattn_check,
     .cost = linattn_cost,
+    .memory = linattn_memory,
+    .calibration = linattn_calibration,
     .log_steps = linattn_log_steps,
     .derived = "P|dk|batch",
     .resolve = linattn_resolve,

@@ -60,7 +60,7 @@ typedef struct {
 #define STDIN_SHOWN "<stdin>"
 
 static const char *const top_keys[] = {"name",         "description", "model",     "seed", "replicates",
-                                       "skip_invalid", "max_tasks",   "fixed",     "grid", "zip"};
+                                       "skip_invalid", "max_tasks",   "max_task_memory", "fixed",     "grid", "zip"};
 #define N_TOP_KEYS ((int)(sizeof top_keys / sizeof top_keys[0]))
 
 /* ---- messages ---------------------------------------------------------------------------- */
@@ -388,6 +388,43 @@ static isw_status get_int(parser *ps, yaml_node_t *n, const char *key, double lo
         return fail_at(ps, node_loc(n), key, "expected an integer in [%.0f, %.0f], found %s", lo, hi,
                        describe(n, found, sizeof found));
     *out = (int64_t)v;
+    return ISW_OK;
+}
+
+/* A size in bytes: a number, then optionally B, KB, MB, GB, TB (powers of 1000) or KiB, MiB,
+ * GiB, TiB (powers of 1024), e.g. "512MB", "4GiB", "1.5 GB". Returns 0 on anything else. */
+static int parse_bytes(const char *s, double *out) {
+    static const struct {
+        const char *unit;
+        double scale;
+    } units[] = {{"", 1},      {"B", 1},         {"KB", 1e3},      {"MB", 1e6},
+                 {"GB", 1e9},  {"TB", 1e12},     {"KiB", 1024.0},  {"MiB", 1048576.0},
+                 {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+    char num[64];
+    size_t len = strspn(s, "0123456789.eE+-");
+    if (len == 0 || len >= sizeof num) return 0;
+    memcpy(num, s, len);
+    num[len] = '\0';
+    double v;
+    if (!parse_number(num, &v) || !(v >= 0)) return 0;
+    const char *u = s + len;
+    while (*u == ' ') u++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(u, units[i].unit)) {
+            *out = v * units[i].scale;
+            return 1;
+        }
+    return 0;
+}
+
+static isw_status get_bytes(parser *ps, yaml_node_t *n, const char *key, double *out) {
+    char found[64];
+    const char *s = scalar(n);
+    double v;
+    if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !parse_bytes(s, &v) || v < 1e6 || v > 1e18)
+        return fail_at(ps, node_loc(n), key, "expected a size from 1MB to 1000000TB such as 512MB, 4GiB "
+                       "or 2e9 (bytes), found %s", describe(n, found, sizeof found));
+    *out = v;
     return ISW_OK;
 }
 
@@ -903,7 +940,8 @@ static isw_status check_keys(parser *ps, yaml_node_t *map, const char *section, 
             else
                 st = fail_at(ps, node_loc(kn), key,
                              "unknown top-level key; expected one of name, description, model, "
-                             "seed, replicates, skip_invalid, max_tasks, fixed, grid, zip");
+                             "seed, replicates, skip_invalid, max_tasks, max_task_memory, fixed, "
+                             "grid, zip");
         }
     }
     free(first);
@@ -970,6 +1008,10 @@ static isw_status read_top_scalars(parser *ps, yaml_node_t *root) {
     if ((n = top_value(ps, root, "max_tasks", NULL)) &&
         (st = get_int(ps, n, "max_tasks", 1, (double)ISW_SPEC_LIMIT_MAX_TASKS, &sw->max_tasks)))
         return st;
+    if ((n = top_value(ps, root, "max_task_memory", NULL))) {
+        if ((st = get_bytes(ps, n, "max_task_memory", &sw->max_task_memory))) return st;
+        sw->max_task_memory_loc = node_loc(n);
+    }
     if ((n = top_value(ps, root, "skip_invalid", &kn))) {
         if (!scalar(n) || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || !parse_bool(scalar(n), &b))
             return fail_at(ps, node_loc(n), "skip_invalid", "expected true or false, found %s",
@@ -1008,8 +1050,47 @@ static isw_status size_grid(parser *ps, yaml_node_t *root) {
     return ISW_OK;
 }
 
+/* "K=4, noise=0.1": the varied parameters of a point, into buf[size]; returns the length. */
+static size_t show_point(const isw_sweep *sw, const double *vals, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = 0; a < sw->n_axes && used < size - 64; a++) {
+        char shown[64];
+        int i = sw->axes[a].param;
+        const isw_param_def *p = &sw->model->params[i];
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", a ? ", " : "", p->name,
+                                 isw_param_show(p, vals[i], shown, sizeof shown));
+    }
+    return used;
+}
+
+static void show_size(char *buf, size_t size, double bytes) {
+    if (bytes >= 1e12) snprintf(buf, size, "%.3g TB", bytes / 1e12);
+    else if (bytes >= 1e9) snprintf(buf, size, "%.3g GB", bytes / 1e9);
+    else snprintf(buf, size, "%.3g MB", bytes / 1e6);
+}
+
+/* Refuses a sweep whose largest task (by the model's memory estimate) exceeds max_task_memory. */
+static isw_status check_memory(parser *ps, double *vals /* [n_params] scratch */) {
+    isw_sweep *sw = ps->sw;
+    if (sw->task_memory <= sw->max_task_memory) return ISW_OK;
+    char point[512], need[32], limit[32];
+    isw_sweep_point_values(sw, sw->task_memory_point, vals);
+    size_t used = show_point(sw, vals, point, sizeof point);
+    show_size(need, sizeof need, sw->task_memory);
+    show_size(limit, sizeof limit, sw->max_task_memory);
+    isw_loc loc = sw->max_task_memory_loc.line ? sw->max_task_memory_loc : sw->model_loc;
+    return fail_at(ps, loc, "max_task_memory",
+                   "grid point %lld%s%s%s needs about %s per task (model %s's estimate), above "
+                   "max_task_memory = %s; a rank of the sweep would run out of memory. Shrink the "
+                   "point, or raise the limit (max_task_memory: 64GB) if each rank has that much",
+                   (long long)sw->task_memory_point, used ? " (" : "", point, used ? ")" : "", need,
+                   sw->model->name, limit);
+}
+
 /* Applies the model's cross-parameter constraints to every point; drops the failing ones when
- * skip_invalid, otherwise reports the first. */
+ * skip_invalid, otherwise reports the first. Records the largest memory estimate of a valid
+ * point. */
 static isw_status check_points(parser *ps) {
     isw_sweep *sw = ps->sw;
     const isw_model_info *m = sw->model;
@@ -1027,6 +1108,11 @@ static isw_status check_points(parser *ps) {
         int blame = 0;
         char why[256];
         if (m->check(cfg, &blame, why, sizeof why) == ISW_OK) {
+            double bytes = m->memory ? m->memory(cfg) : 0.0;
+            if (bytes > sw->task_memory) {
+                sw->task_memory = bytes;
+                sw->task_memory_point = p;
+            }
             if (sw->valid) sw->valid[n_valid] = p;
             n_valid++;
             continue;
@@ -1043,14 +1129,8 @@ static isw_status check_points(parser *ps) {
             }
             continue;
         }
-        char point[512] = "";
-        size_t used = 0;
-        for (int a = 0; a < sw->n_axes && used < sizeof point - 64; a++) {
-            char shown[64];
-            int i = sw->axes[a].param;
-            used += (size_t)snprintf(point + used, sizeof point - used, "%s%s=%s", a ? ", " : "",
-                                     m->params[i].name, isw_param_show(&m->params[i], vals[i], shown, sizeof shown));
-        }
+        char point[512];
+        size_t used = show_point(sw, vals, point, sizeof point);
         isw_loc loc = sw->loc[blame].line ? sw->loc[blame] : sw->model_loc;
         st = fail_at(ps, loc, m->params[blame].name, "grid point %lld%s%s%s is invalid: %s (set "
                      "skip_invalid: true to drop such points)",
@@ -1065,6 +1145,7 @@ static isw_status check_points(parser *ps) {
     }
     sw->n_valid = n_valid;
     sw->n_tasks = n_valid * sw->replicates;
+    st = check_memory(ps, vals);
 done:
     free(vals);
     free(cfg);
@@ -1165,6 +1246,7 @@ isw_status isw_sweep_parse(const char *text, long len, const char *path, int64_t
     memset(sw, 0, sizeof *sw);
     sw->replicates = 1;
     sw->max_tasks = ISW_SPEC_DEFAULT_MAX_TASKS;
+    sw->max_task_memory = ISW_SPEC_DEFAULT_MAX_TASK_MEMORY;
     if (len > ISW_SPEC_MAX_BYTES)
         return isw_fail(err, ISW_EINPUT, "%s: the file is %ld bytes; a sweep file may have at most %ld",
                         shown, len, ISW_SPEC_MAX_BYTES);

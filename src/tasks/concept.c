@@ -2,7 +2,8 @@
  *
  * Workload: one task builds one dictionary, a training set of n_train prompts (or a small batch
  * refilled every step when n_train = 0), a test set and five OOD sets of n_test prompts each, once
- * at start; training then only materializes batches of token matrices from them. Words are sparse
+ * at start (very large evaluation sets are drawn again chunk by chunk instead, see
+ * include/iclsweep/concept_params.h); training then only materializes batches of token matrices from them. Words are sparse
  * codes: a handful of atom axpys plus d Gaussian draws each, so generation is O(n L d) and is
  * cheap next to training. Prompts are kept compact (words plus small label/polarity arrays); a
  * batch is either materialized into token matrices (isw_concept_tokens, for the reference kernels)

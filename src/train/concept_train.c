@@ -6,7 +6,9 @@
  * (every ~20 steps). Evaluation therefore costs as much as training or more, so it uses the cheap
  * forward (isw_ctf_forward_eval_s: W_Q^T W_K formed once per pass) in chunks of EVAL_CHUNK prompts.
  * Everything (data, weights, workspace, batch buffers) is allocated once before the first step;
- * the loop itself never allocates. Batches are never materialized into token matrices: the
+ * the loop itself never allocates. Evaluation sets past ISW_CONCEPT_EVAL_KEEP_BYTES (a task of
+ * n_test ~ 10^5 and more) are not kept: each log point draws them again from their streams into
+ * a one-chunk buffer, which bounds memory and gives the same numbers at ~20x the evaluation time. Batches are never materialized into token matrices: the
  * kernels take them in structured form (isw_concept_batch, isw_ctf_batch: words read in place
  * from the prompt set, plus one label pair per prompt), which at L = 64 saves writing and
  * re-reading 4 MB of tokens per step; tests/unit/test_concept_structured.c checks those kernels
@@ -86,8 +88,17 @@ enum { M_FINAL_BASE_ = N_TRAJ - 1, FINAL_EXTRA(METRIC_ENUM_) };
 
 /* ---- the task's state -------------------------------------------------------------------- */
 
-/* Evaluation sets, in order: the test set, then the OOD sets. */
-enum { SET_TEST, SET_SHORT, SET_LONG, SET_SKEW, SET_SWITCH, SET_CROSS, N_SETS };
+/* Evaluation sets, in order: the test set, then the OOD sets (include/iclsweep/concept_params.h
+ * says which are kept in memory). */
+enum {
+    SET_TEST = ISW_CEVAL_TEST,
+    SET_SHORT = ISW_CEVAL_SHORT,
+    SET_LONG = ISW_CEVAL_LONG,
+    SET_SKEW = ISW_CEVAL_SKEW,
+    SET_SWITCH = ISW_CEVAL_SWITCH,
+    SET_CROSS = ISW_CEVAL_CROSS,
+    N_SETS = ISW_CEVAL_N
+};
 
 /* Random streams of a task: each part draws from its own. */
 enum {
@@ -99,14 +110,16 @@ enum {
     STREAM_PROBE = 18
 };
 
-#define EVAL_CHUNK 256
+#define EVAL_CHUNK ISW_CONCEPT_EVAL_CHUNK
 
 typedef struct {
     isw_concept_cfg c;
     int d, D, B, Bmax, Lmax;
     isw_concept_dict dict;
     isw_concept_set train; /* n_train prompts, or one batch refilled every step */
-    isw_concept_set sets[N_SETS];
+    isw_concept_set sets[N_SETS]; /* n_test prompts each, or room for one chunk (not kept) */
+    int kept[N_SETS];             /* whether sets[i] holds the whole set */
+    uint64_t seed;                /* the task's: regenerates the sets not kept */
     isw_ctf net;
     isw_ctf_work work;
     const double **xp; /* [Bmax] a batch's demonstration words (pointers into a prompt set) */
@@ -145,9 +158,7 @@ static void run_free(run *r) {
     free(r->cell_n);
 }
 
-static int set_L(const isw_concept_cfg *c, int i) {
-    return (int)(i == SET_SHORT ? c->L_short : i == SET_LONG ? c->L_long : c->L);
-}
+static int set_L(const isw_concept_cfg *c, int i) { return (int)isw_concept_eval_L(c, i); }
 
 static isw_cset_kind set_kind(int i) {
     return i == SET_SKEW ? ISW_CSET_SKEW
@@ -167,8 +178,10 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
         isw_concept_fill(&r->train, n_train, ISW_CSET_IID, &r->dict, c, &rng);
     }
     for (int i = 0; i < N_SETS; i++) {
-        if (isw_concept_set_alloc(&r->sets[i], (int)c->n_test, set_L(c, i), r->d, err))
-            return ISW_EINTERNAL;
+        r->kept[i] = isw_concept_eval_kept(c, i);
+        int cap = r->kept[i] || c->n_test < EVAL_CHUNK ? (int)c->n_test : EVAL_CHUNK;
+        if (isw_concept_set_alloc(&r->sets[i], cap, set_L(c, i), r->d, err)) return ISW_EINTERNAL;
+        if (!r->kept[i]) continue;
         isw_rng_init(&rng, seed, STREAM_EVAL + (uint32_t)i);
         isw_concept_fill(&r->sets[i], (int)c->n_test, set_kind(i), &r->dict, c, &rng);
     }
@@ -187,6 +200,7 @@ static isw_ctf_batch load_batch(run *r, const isw_concept_set *set, const int *i
 static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, isw_error *err) {
     memset(r, 0, sizeof *r);
     r->c = *cfg;
+    r->seed = seed;
     const isw_concept_cfg *c = &r->c;
     r->d = (int)c->d;
     r->D = 2 * r->d;
@@ -324,32 +338,60 @@ static double cell_selectivity(run *r) {
     return cells ? sum / cells : NAN;
 }
 
-/* Loss, 0-1 error, caw and caw_sel of the current weights on prompts [0, n) of set (w->mqk
- * prepared). */
-static set_eval eval_set(run *r, const isw_concept_set *set, int n) {
-    set_eval ev = {0, 0, 0, 0};
-    long errs = 0;
-    for (int first = 0; first < n; first += EVAL_CHUNK) {
-        int B = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
-        isw_ctf_batch bt = load_batch(r, set, NULL, first, B);
-        isw_ctf_forward_eval_s(&r->net, &r->work, &bt, B, set->L);
-        ev.loss += isw_ctf_loss(r->work.f, r->y, B, 1.0, NULL, &errs);
-        for (int b = 0; b < B; b++) {
-            int i = first + b;
-            double m = prompt_caw(set, i, r->work.a + (size_t)b * set->L);
-            const signed char *yq = set->y + (size_t)i * (set->L + 1) + set->L;
-            const signed char *sq = set->s + (size_t)i * (set->L + 1) + set->L;
-            int cell = 2 * set->k1[i] + (*yq == *sq); /* tau = y s_q */
-            ev.caw += m;
-            r->cell_mass[cell] += m;
-            r->cell_n[cell]++;
-        }
+/* Adds the loss, errors and caw of prompts [first, first + B) of set (B <= EVAL_CHUNK) to *ev
+ * and *errs, and their attention mass to the (concept, tau) cells. */
+static void eval_chunk(run *r, const isw_concept_set *set, int first, int B, set_eval *ev,
+                       long *errs) {
+    isw_ctf_batch bt = load_batch(r, set, NULL, first, B);
+    isw_ctf_forward_eval_s(&r->net, &r->work, &bt, B, set->L);
+    ev->loss += isw_ctf_loss(r->work.f, r->y, B, 1.0, NULL, errs);
+    for (int b = 0; b < B; b++) {
+        int i = first + b;
+        double m = prompt_caw(set, i, r->work.a + (size_t)b * set->L);
+        const signed char *yq = set->y + (size_t)i * (set->L + 1) + set->L;
+        const signed char *sq = set->s + (size_t)i * (set->L + 1) + set->L;
+        int cell = 2 * set->k1[i] + (*yq == *sq); /* tau = y s_q */
+        ev->caw += m;
+        r->cell_mass[cell] += m;
+        r->cell_n[cell]++;
     }
+}
+
+static set_eval eval_finish(run *r, set_eval ev, long errs, int n) {
     ev.caw_sel = cell_selectivity(r);
     ev.loss /= n;
     ev.err = (double)errs / n;
     ev.caw /= n;
     return ev;
+}
+
+/* Loss, 0-1 error, caw and caw_sel of the current weights on the n prompts of a set held in
+ * memory (w->mqk prepared). */
+static set_eval eval_set(run *r, const isw_concept_set *set, int n) {
+    set_eval ev = {0, 0, 0, 0};
+    long errs = 0;
+    for (int first = 0; first < n; first += EVAL_CHUNK)
+        eval_chunk(r, set, first, n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK, &ev, &errs);
+    return eval_finish(r, ev, errs, n);
+}
+
+/* As eval_set on evaluation set i, kept or not: a set not kept is drawn again from the start of
+ * its stream, one chunk at a time, into its chunk buffer. The prompts, and the order in which
+ * their sums are taken, are those of the kept set, so the numbers are the same bit for bit. */
+static set_eval eval_test_set(run *r, int i) {
+    isw_concept_set *set = &r->sets[i];
+    int n = (int)r->c.n_test;
+    if (r->kept[i]) return eval_set(r, set, n);
+    set_eval ev = {0, 0, 0, 0};
+    long errs = 0;
+    isw_rng rng;
+    isw_rng_init(&rng, r->seed, STREAM_EVAL + (uint32_t)i);
+    for (int first = 0; first < n; first += EVAL_CHUNK) {
+        int B = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
+        isw_concept_fill(set, B, set_kind(i), &r->dict, &r->c, &rng);
+        eval_chunk(r, set, 0, B, &ev, &errs);
+    }
+    return eval_finish(r, ev, errs, n);
 }
 
 static double dot(const double *a, const double *b, int n) {
@@ -454,7 +496,7 @@ static void evaluate(run *r, double gnorm, double *v) {
         r->run_loss = r->run_err = 0;
         r->run_n = 0;
     }
-    set_eval te = eval_set(r, &r->sets[SET_TEST], r->sets[SET_TEST].n);
+    set_eval te = eval_test_set(r, SET_TEST);
     v[M_test_loss] = te.loss;
     v[M_test_err] = te.err;
     v[M_caw] = te.caw;
@@ -463,7 +505,7 @@ static void evaluate(run *r, double gnorm, double *v) {
                                     M_ood_switch_err, M_ood_cross_err};
     for (int i = SET_SHORT; i < N_SETS; i++) {
         int needs_two = i == SET_SWITCH || i == SET_CROSS;
-        v[ood_metric[i]] = needs_two && r->c.K < 2 ? NAN : eval_set(r, &r->sets[i], r->sets[i].n).err;
+        v[ood_metric[i]] = needs_two && r->c.K < 2 ? NAN : eval_test_set(r, i).err;
     }
     attention_metrics(r, v);
     mlp_metrics(r, v);

@@ -94,6 +94,14 @@ static const bad_case cases[] = {
     {"model: concept\nreplicates: 3\nmax_tasks: 5\nzip:\n  K: [1, 2]\n  L: [4, 8]\n", "5:6: zip.K:",
      "2 values x replicates 3 = 6 tasks exceed the limit of 5"},
     {"model: concept\ngrid:\n  K: {range: [1, 100000000000, 1]}\n", "3:6: grid.K:", "an axis may have at most 1000000"},
+    /* a task of terabytes is refused by the model's memory estimate (issue 12) */
+    {"model: concept\nfixed: {n_train: 100000000}\n", "1:1: max_task_memory:",
+     "needs about 875 GB per task (model concept's estimate), above max_task_memory = 4.29 GB"},
+    {"model: linattn\nmax_task_memory: 1GB\ngrid:\n  P_test: [1000, 10000000]\n", "2:18: max_task_memory:",
+     "grid point 1 (P_test=10000000) needs about 5.23 GB"},
+    {"model: concept\nmax_task_memory: 12 parsecs\n", "2:18: max_task_memory:",
+     "expected a size from 1MB to 1000000TB such as 512MB, 4GiB or 2e9 (bytes), found '12 parsecs'"},
+    {"model: concept\nmax_task_memory: 100\n", "2:18: max_task_memory:", "expected a size from 1MB"},
     /* constraints across parameters */
     {"model: concept\nfixed: {d: 16, K: 8}\n", "2:9: d:", "needs d >= 2K + K_irr = 24"},
     {"model: concept\ngrid:\n  width: [16, 17]\n", "3:3: width:", "grid point 1 (width=17) is invalid: width must be even"},

@@ -1,6 +1,7 @@
 """Hostile inputs to `status` and `run`: crafted result files (tests/sweep/hostile.py), outputs that
 are not result files, and a disk that fills while the file is created. Each must be refused with a
-clear message and exit 2 (a full disk: exit 1 naming the write), never crash, hang, print raw
+clear message and exit 2 (a full disk: exit 1 naming the write; a task of terabytes: exit 2 by the
+memory estimate), never crash, hang, print raw
 terminal escapes, or touch the user's files. Under the sanitizer build the same runs are checked
 by ASan and UBSan (their reports exit with another code).
 Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/sweep/test_hostile.py"""
@@ -167,8 +168,20 @@ def full_disk(w):
     check(rc == 2 and "creation never finished" in log, f"status of a creation killed midway: {rc} {log[-300:]}")
 
 
+def huge_task(w):
+    """A task of terabytes is refused by the model's memory estimate before any file exists."""
+    sweep = w.file("huge.yaml", "model: concept\nseed: 1\ngrid:\n  n_train: [1000, 100000000]\n")
+    out = w.file("huge.h5")
+    for np_ in (1, 2):
+        rc, log = run_limited(np_, "run", sweep, "-o", out, "--quiet")
+        check(rc == 2 and "max_task_memory" in log and "n_train=100000000" in log,
+              f"a task of terabytes, np {np_}: {rc} {log[-400:]}")
+        check(not os.path.exists(out), f"np {np_}: no result file for a refused sweep")
+
+
 with Workdir() as w:
     crafted_files(w)
     outputs(w)
     full_disk(w)
+    huge_task(w)
 report("test_hostile")
