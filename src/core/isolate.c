@@ -61,6 +61,7 @@ static isw_status run_once(isw_status (*fn)(void *ctx, isw_error *err), void *ct
         if (cap && atoi(cap) > 0 && (!timeout_s || (unsigned)atoi(cap) < timeout_s)) timeout_s = (unsigned)atoi(cap);
         if (timeout_s) alarm(timeout_s);
         isw_error e;
+        memset(&e, 0, sizeof e); /* the whole struct goes down the pipe: no uninitialised bytes */
         isw_error_clear(&e);
         e.code = fn(ctx, &e);
         fflush(stdout);
