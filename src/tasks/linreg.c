@@ -59,13 +59,10 @@ void isw_linreg_free(isw_linreg *gen) {
 
 void isw_linreg_task(isw_rng *rng, int D, double *w /* [D] */) { isw_rng_normal_fill(rng, w, D, 1.0); }
 
-/* One feature row x [N+1] across the tokens, correlated by L. */
-static void feature_row(isw_linreg *gen, isw_rng *rng, double *x /* [N+1] */) {
+/* One feature row x [N+1] across the tokens, correlated by L (corr > 0; uncorrelated rows are
+ * drawn all at once by isw_linreg_prompt). */
+static void correlated_row(isw_linreg *gen, isw_rng *rng, double *x /* [N+1] */) {
     int n = gen->N + 1;
-    if (gen->corr == 0.0) {
-        isw_rng_normal_fill(rng, x, n, 1.0);
-        return;
-    }
     isw_rng_normal_fill(rng, gen->g, n, 1.0);
     double run = 0.0; /* sum_{j<t} l_j g_j */
     for (int t = 0; t < n; t++) {
@@ -84,7 +81,7 @@ void isw_linreg_prompt(isw_linreg *gen, isw_rng *rng, const double *w /* [D] */,
     if (gen->corr == 0.0) isw_rng_normal_fill(rng, Z, (long)D * n, 1.0);
     for (int m = 0; m < D; m++) {
         double *x = Z + (size_t)m * n;
-        if (gen->corr != 0.0) feature_row(gen, rng, x);
+        if (gen->corr != 0.0) correlated_row(gen, rng, x);
         for (int t = 0; t < n; t++) ylab[t] += w[m] * x[t];
     }
     /* The label noise, drawn in one block into the scratch row (free here): the same numbers as

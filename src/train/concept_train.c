@@ -8,8 +8,8 @@
  * Everything (data, weights, workspace, batch buffers) is allocated once before the first step;
  * the loop itself never allocates. Evaluation sets past ISW_CONCEPT_EVAL_KEEP_BYTES (a task of
  * n_test ~ 10^5 and more) are not kept: each log point draws them again from their streams into
- * a one-chunk buffer, which bounds memory and gives the same numbers at ~20x the evaluation time. Batches are never materialized into token matrices: the
- * kernels take them in structured form (isw_concept_batch, isw_ctf_batch: words read in place
+ * a one-chunk buffer, which bounds memory and gives the same numbers at ~20x the evaluation time.
+ * Batches are never materialized into token matrices: the kernels take them in structured form (isw_concept_batch, isw_ctf_batch: words read in place
  * from the prompt set, plus one label pair per prompt), which at L = 64 saves writing and
  * re-reading 4 MB of tokens per step; tests/unit/test_concept_structured.c checks those kernels
  * against the naive reference on materialized tokens. A training batch is run

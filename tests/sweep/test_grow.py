@@ -9,16 +9,9 @@ import h5py
 import numpy as np
 
 from common import Workdir, check, report, run, same_results
+from sweeps import TINY
 
-OLD = """\
-model: concept
-seed: 7
-replicates: 2
-fixed: {d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 128, L_long: 16,
-        batch: 32, steps: 60, log_every: 10}
-grid:
-  noise: [0.01, 0.1]
-  lr: [1, 5]
+OLD = TINY + """\
 zip:
   L_short: [2, 4]
   n_probe: [8, 16]
