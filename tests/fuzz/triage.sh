@@ -14,8 +14,10 @@ for f in "$dir"/crash-* "$dir"/timeout-* "$dir"/oom-*; do
   # A slow input is stopped after 5 s with SIGABRT, on which ASan prints where it was.
   report=$(ASAN_OPTIONS=detect_leaks=0:handle_abort=1 timeout -s ABRT 5 "$harness" -rss_limit_mb=2560 -malloc_limit_mb=2560 "$f" 2>&1)
   # The first stack frame that is neither the sanitizer's nor libFuzzer's own (its malloc limit and
-  # deadly-signal handlers print their own frames first): where the program stopped.
-  frame=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' |
+  # deadly-signal handlers print their own frames first; the sanitizer's interceptors, strdup and
+  # the like, sit in the harness binary with an address and no source line): where the program
+  # stopped.
+  frame=$(printf '%s\n' "$report" | grep -E '^ +#[0-9]+ ' | grep -v -F "($harness+0x" |
           grep -v -E 'asan|ubsan|sanitizer|fuzzer::|compiler-rt|libclang_rt| in __interceptor_| in (malloc|calloc|realloc|free) |libc\.so|libstdc\+\+|sysdeps/|csu/' |
           head -1)
   if printf '%s' "$frame" | grep -q 'libhdf5'; then
