@@ -3,7 +3,7 @@
  * A generator is a key (the task's 64-bit seed) plus a 64-bit counter; the stream id picks one of
  * 2^32 independent sub-streams of a task (data, init, test set, ...), so each part of a task draws
  * from its own stream and adding draws to one part never shifts the numbers of another. Nothing
- * here allocates; a generator is a small value type. */
+ * here allocates; a generator is a value type of about 1 KiB (it buffers the words it computes). */
 #ifndef ICLSWEEP_RNG_H
 #define ICLSWEEP_RNG_H
 
@@ -41,12 +41,19 @@
 /* One Philox4x32-10 block: out[4] = philox(ctr[4], key[2]). Pure function. */
 void isw_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
+/* Words a generator computes ahead of its draws: four groups of 16 Philox blocks. */
+#define ISW_RNG_BUF_WORDS 256
+
+/* A generator: the key and stream, and the stream's words from position 4 first_block on, of
+ * which w[0..at) are handed out and w[at..len) are computed but not yet drawn. Every kind of draw
+ * takes its words from this one buffer, which is refilled 16 blocks at a time (AVX2 or SSE2), so
+ * loops that mix normals, uniforms and coins compute each block once and in vector form. */
 typedef struct {
-    uint32_t key[2];   /* the seed */
-    uint32_t stream;   /* sub-stream id: ctr[2] */
-    uint64_t counter;  /* the next block to compute: ctr[0], ctr[1] */
-    uint32_t buf[4];   /* block counter - 1, when used < 4 */
-    int used;          /* words of buf already returned (4 = empty) */
+    uint32_t key[2];      /* the seed */
+    uint32_t stream;      /* sub-stream id: ctr[2] */
+    uint64_t first_block; /* counter of the block whose words start w */
+    int at, len;          /* next word to hand out; words computed */
+    uint32_t w[ISW_RNG_BUF_WORDS];
 } isw_rng;
 
 /* Starts stream `stream` of the generator keyed by `seed`, at position 0. */
@@ -54,6 +61,8 @@ void isw_rng_init(isw_rng *rng, uint64_t seed, uint32_t stream);
 
 uint32_t isw_rng_u32(isw_rng *rng);
 uint64_t isw_rng_u64(isw_rng *rng);
+/* Fills out[n] with the next n words: the same numbers as n calls of isw_rng_u32. */
+void isw_rng_u32_fill(isw_rng *rng, uint32_t *out, long n);
 /* Uniform on the open interval (0, 1), 53 random bits. */
 double isw_rng_uniform(isw_rng *rng);
 /* Fills x[n] with uniforms on (0, 1): the same numbers as n calls of isw_rng_uniform. */

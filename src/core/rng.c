@@ -3,11 +3,13 @@
  * The round function and key schedule follow Random123's philox.h (round, then bump the key
  * between rounds; ten rounds); tests/unit/test_rng.c checks the authors' known-answer vectors.
  *
- * Speed comes from blocks: the fill functions compute GROUP Philox blocks at a time (AVX2 when the
- * machine has it, else SSE2, which every x86-64 has; a portable loop elsewhere) into a stack
- * buffer, then turn its 64-bit words into numbers. The buffer only ever holds words of the stream
- * at their own positions, and the position left in the generator is the first word not consumed,
- * so a fill in one call, a fill in pieces and a loop of single draws give the same numbers. The
+ * Speed comes from blocks: every draw takes its words from the generator's buffer, which is
+ * refilled GROUP Philox blocks at a time (AVX2 when the machine has it, else SSE2, which every
+ * x86-64 has; a portable loop elsewhere). The buffer only ever holds words of the stream at their
+ * own positions and the generator's position is the first word not handed out, so a fill in one
+ * call, a fill in pieces and a loop of single draws give the same numbers, and a loop that mixes
+ * kinds of draws (a word of the concept model: normals, uniforms, coins) computes each block
+ * once. The
  * kernels are integer arithmetic only, so no instruction set gives other bits. */
 #include "iclsweep/rng.h"
 
@@ -315,9 +317,10 @@ void isw_philox4x32_10(const uint32_t ctr_in[4], const uint32_t key_in[2], uint3
 
 /* Blocks per group: the unit in which the fill functions compute Philox. */
 #define GROUP 16
-/* Groups per buffer: 64 blocks, 256 words, 1 KiB on the stack. */
+/* Groups per buffer: 64 blocks, 256 words, the generator's 1 KiB buffer. */
 #define MAX_GROUPS 4
 #define BUF_WORDS (4 * GROUP * MAX_GROUPS)
+_Static_assert(BUF_WORDS == ISW_RNG_BUF_WORDS, "the generator's buffer holds MAX_GROUPS groups");
 
 /* Portable group: GROUP blocks at counters first .. first + GROUP - 1 of stream `stream`, block
  * j's words at out[4j .. 4j + 3] (out[4 * GROUP]). The vector forms below give the same bits. */
@@ -477,42 +480,15 @@ void isw_rng_init(isw_rng *rng, uint64_t seed, uint32_t stream) {
     rng->key[0] = (uint32_t)seed;
     rng->key[1] = (uint32_t)(seed >> 32);
     rng->stream = stream;
-    rng->counter = 0;
-    rng->used = 4;
-    memset(rng->buf, 0, sizeof rng->buf);
+    rng->first_block = 0;
+    rng->at = rng->len = 0; /* nothing computed: the first draw computes block 0 on */
 }
 
-/* The generator's position: the index of the next 32-bit word of the stream. buf holds block
- * counter - 1, of which `used` words are gone (unsigned wrap makes the fresh state 0 too). */
-static uint64_t stream_pos(const isw_rng *rng) {
-    return rng->counter * 4 - 4 + (uint64_t)rng->used;
-}
-
-/* Moves the generator to word `pos`; block[4] holds the words of block pos / 4, needed only when
- * pos is inside a block (otherwise the next draw computes the next block itself). */
-static void set_pos(isw_rng *rng, uint64_t pos, const uint32_t *block /* [4] */) {
-    if (pos % 4 == 0) {
-        rng->counter = pos / 4;
-        rng->used = 4;
-    } else {
-        rng->counter = pos / 4 + 1;
-        rng->used = (int)(pos % 4);
-        memcpy(rng->buf, block, sizeof rng->buf);
-    }
-}
-
-/* A run of the stream's words in memory: w[at] is word first_block * 4 + at; words before `at`
- * are handed out, words from `at` to `len` not yet. */
-typedef struct {
-    uint32_t key[2], stream;
-    uint64_t first_block;
-    int at, len;
-    uint32_t w[BUF_WORDS];
-} word_run;
-
-/* Computes the words from position pos on: enough for `want` words (in whole groups, at most
- * BUF_WORDS), so that a short fill computes few blocks. */
-static void run_load(word_run *run, uint64_t pos, long want) {
+/* Computes the stream's words from position pos on into the generator's buffer: enough for
+ * `want` words (in whole groups, at most BUF_WORDS), so that a short draw computes one group.
+ * When the buffer is used up, pos is where it ended and no block is computed twice; a pair that
+ * straddles the end recomputes one block. */
+static void run_load(isw_rng *run, uint64_t pos, long want) {
     run->first_block = pos / 4;
     run->at = (int)(pos % 4);
     long groups = (run->at + want + 4 * GROUP - 1) / (4 * GROUP);
@@ -524,45 +500,39 @@ static void run_load(word_run *run, uint64_t pos, long want) {
     run->len = (int)(4 * GROUP * groups);
 }
 
-/* A run at the generator's position, for `want` words. */
-static void run_start(word_run *run, const isw_rng *rng, long want) {
-    run->key[0] = rng->key[0];
-    run->key[1] = rng->key[1];
-    run->stream = rng->stream;
-    run_load(run, stream_pos(rng), want);
-}
-
-/* Leaves the generator just after the last word the run handed out. */
-static void run_store(const word_run *run, isw_rng *rng) {
-    set_pos(rng, run->first_block * 4 + (uint64_t)run->at, run->w + (run->at / 4) * 4);
-}
+/* The generator's position: the index of the next word of the stream. */
+static uint64_t run_pos(const isw_rng *run) { return run->first_block * 4 + (uint64_t)run->at; }
 
 /* Word pair at w[0], w[1] as a u64, first word high (the stream's u64). */
 static uint64_t pair_at(const uint32_t *w /* [2] */) {
     return ((uint64_t)w[0] << 32) | w[1];
 }
 
-/* The run's next u64, computing more words when fewer than two are left (`want` of them). */
-static uint64_t run_u64(word_run *run, long want) {
-    if (run->at + 2 > run->len) run_load(run, run->first_block * 4 + (uint64_t)run->at, want);
+/* The next u64, computing more words when fewer than two are left (`want` of them). */
+static uint64_t run_u64(isw_rng *run, long want) {
+    if (run->at + 2 > run->len) run_load(run, run_pos(run), want);
     uint64_t r = pair_at(run->w + run->at);
     run->at += 2;
     return r;
 }
 
 uint32_t isw_rng_u32(isw_rng *rng) {
-    if (rng->used == 4) {
-        uint32_t ctr[4] = {(uint32_t)rng->counter, (uint32_t)(rng->counter >> 32), rng->stream, 0};
-        isw_philox4x32_10(ctr, rng->key, rng->buf);
-        rng->counter++;
-        rng->used = 0;
-    }
-    return rng->buf[rng->used++];
+    if (rng->at >= rng->len) run_load(rng, run_pos(rng), 1);
+    return rng->w[rng->at++];
 }
 
-uint64_t isw_rng_u64(isw_rng *rng) {
-    uint64_t hi = isw_rng_u32(rng);
-    return (hi << 32) | isw_rng_u32(rng);
+uint64_t isw_rng_u64(isw_rng *rng) { return run_u64(rng, 2); }
+
+void isw_rng_u32_fill(isw_rng *rng, uint32_t *out, long n) {
+    while (n > 0) {
+        if (rng->at >= rng->len) run_load(rng, run_pos(rng), n);
+        long m = rng->len - rng->at;
+        if (m > n) m = n;
+        memcpy(out, rng->w + rng->at, sizeof(uint32_t) * (size_t)m);
+        rng->at += (int)m;
+        out += m;
+        n -= m;
+    }
 }
 
 /* 53 bits of a word, shifted by half an ulp so that neither 0 nor 1 can come out (log(0)). */
@@ -573,16 +543,12 @@ static double word_to_uniform(uint64_t r) {
 double isw_rng_uniform(isw_rng *rng) { return word_to_uniform(isw_rng_u64(rng)); }
 
 void isw_rng_uniform_fill(isw_rng *rng, double *x, long n) {
-    if (n <= 0) return;
-    word_run run;
-    run_start(&run, rng, 2 * n);
-    for (long i = 0; i < n; i++) x[i] = word_to_uniform(run_u64(&run, 2 * (n - i)));
-    run_store(&run, rng);
+    for (long i = 0; i < n; i++) x[i] = word_to_uniform(run_u64(rng, 2 * (n - i)));
 }
 
 /* Marsaglia (1964): x = -log(u1) / a, y = -log(u2), accept when 2y > x^2; a + x then has the
  * density of a normal beyond a. Exact; about 1.3 tries at a = 1, 1.07 at the ziggurat's r. */
-static double tail_from(word_run *run, double a) {
+static double tail_from(isw_rng *run, double a) {
     for (;;) {
         double x = -log(word_to_uniform(run_u64(run, 8))) / a;
         double y = -log(word_to_uniform(run_u64(run, 8)));
@@ -592,11 +558,7 @@ static double tail_from(word_run *run, double a) {
 
 double isw_rng_normal_tail(isw_rng *rng, double a) {
     if (!(a > 0.0)) return NAN;
-    word_run run;
-    run_start(&run, rng, 8);
-    double z = tail_from(&run, a);
-    run_store(&run, rng);
-    return z;
+    return tail_from(rng, a);
 }
 
 /* The word's candidate: strip bits 0-7, sign bit 8, abscissa bits 12-63 (rabs < 2^52, so the
@@ -609,7 +571,7 @@ static int sure(uint64_t r) { return (r >> 12) < zig_k[r & 0xff]; }
 /* The ziggurat after word r missed the fast test: the tail, a wedge test, or a fresh word (every
  * new word is first tried on the fast test again). Further words come from the run, which keeps
  * them in order with the fill's (a few words each time; the run is computed in groups anyway). */
-static double normal_slow(word_run *run, uint64_t r) {
+static double normal_slow(isw_rng *run, uint64_t r) {
     for (;;) {
         int idx = (int)(r & 0xff);
         if (sure(r)) return candidate(r);
@@ -625,18 +587,13 @@ static double normal_slow(word_run *run, uint64_t r) {
 }
 
 double isw_rng_normal(isw_rng *rng) {
-    uint64_t r = isw_rng_u64(rng);
-    if (sure(r)) return candidate(r);
-    word_run run; /* 1.2% of draws: compute a group of blocks for the rest */
-    run_start(&run, rng, 8);
-    double z = normal_slow(&run, r);
-    run_store(&run, rng);
-    return z;
+    uint64_t r = run_u64(rng, 2);
+    return sure(r) ? candidate(r) : normal_slow(rng, r);
 }
 
 /* Turns the run's words into x[i] for i < n while they pass the fast test and last (2 words
  * per normal); returns how many it wrote. The hot loop of the fill: no refill, no slow path. */
-static long fast_normals(word_run *run, double *x /* [n] */, long n, double sd) {
+static long fast_normals(isw_rng *run, double *x /* [n] */, long n, double sd) {
     long m = (run->len - run->at) / 2;
     if (m > n) m = n;
     const uint32_t *w = run->w + run->at;
@@ -651,19 +608,15 @@ static long fast_normals(word_run *run, double *x /* [n] */, long n, double sd) 
 }
 
 void isw_rng_normal_fill(isw_rng *rng, double *x, long n, double sd) {
-    if (n <= 0) return;
-    word_run run;
-    run_start(&run, rng, 2 * n);
     long i = 0;
     while (i < n) {
-        i += fast_normals(&run, x + i, n - i, sd);
+        i += fast_normals(rng, x + i, n - i, sd);
         if (i == n) break;
         /* words used up, or one missed the fast test */
-        uint64_t r = run_u64(&run, 2 * (n - i));
-        x[i] = sd * (sure(r) ? candidate(r) : normal_slow(&run, r));
+        uint64_t r = run_u64(rng, 2 * (n - i));
+        x[i] = sd * (sure(r) ? candidate(r) : normal_slow(rng, r));
         i++;
     }
-    run_store(&run, rng);
 }
 
 uint64_t isw_rng_below(isw_rng *rng, uint64_t n) {

@@ -292,6 +292,15 @@ static void test_fill_promises(void) {
             for (long i = 0; i < N; i++) same &= other[i] == isw_rng_uniform(&c);
             CHECK(same && isw_rng_u32(&a) == isw_rng_u32(&c),
                   "kernel %d, skip %d: uniform fill differs from single draws", kernel, skip);
+            /* word fills in pieces of odd sizes (across buffer refills) against single words */
+            static uint32_t words[3 * 256 + 7];
+            long nw = (long)(sizeof words / sizeof words[0]);
+            for (long i = 0, m = 1; i < nw; i += m, m = m * 3 % 97 + 1)
+                isw_rng_u32_fill(&a, words + i, i + m > nw ? nw - i : m);
+            same = 1;
+            for (long i = 0; i < nw; i++) same &= words[i] == isw_rng_u32(&c);
+            CHECK(same && isw_rng_u64(&a) == isw_rng_u64(&c),
+                  "kernel %d, skip %d: word fill differs from single words", kernel, skip);
         }
         isw_rng_set_kernel(-1);
     }
@@ -311,6 +320,7 @@ static void test_fill_promises(void) {
     isw_rng_normal_fill(&a, other, 0, 1.0);
     isw_rng_normal_fill(&a, other, -5, 1.0);
     isw_rng_uniform_fill(&a, other, 0);
+    isw_rng_u32_fill(&a, NULL, 0);
     CHECK(isw_rng_u32(&a) == isw_rng_u32(&b), "a fill of n <= 0 moved the generator");
 }
 
