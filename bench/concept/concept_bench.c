@@ -64,7 +64,7 @@ static int bench_steps(int d, int L, int B, double seconds) {
     isw_ctf_work w;
     isw_ctf_dims dims = {d, 2 * d, 2 * d, (int)cfg.width};
     int n = (int)cfg.n_train;
-    if (isw_concept_dict_make(&dict, &cfg, 1, 0, &err) || isw_concept_set_alloc(&set, n, L, d, &err) ||
+    if (isw_concept_dict_make(&dict, &cfg, 1, 0, &err) || isw_concept_set_alloc(&set, n, L, d, 0, 2 * (int)cfg.K + (int)cfg.K_irr, &err) ||
         isw_ctf_alloc(&net, dims, &err) || isw_ctf_work_alloc(&w, dims, B, L, &err)) {
         fprintf(stderr, "concept_bench: %s\n", err.msg);
         return 1;
@@ -79,10 +79,13 @@ static int bench_steps(int d, int L, int B, double seconds) {
     double *le = malloc(sizeof(double) * (size_t)B * nlab), *yl = malloc(sizeof(double) * (size_t)B * L);
     double *f = malloc(sizeof(double) * (size_t)B), *g = malloc(sizeof(double) * (size_t)net.n_params);
     const double **xp = malloc(sizeof(double *) * (size_t)B);
+    double *xw = malloc(sizeof(double) * (size_t)B * L * d);
+    const signed char *wc = NULL;
+    const double *zn = NULL;
     int *idx = malloc(sizeof(int) * (size_t)B);
-    if (!h || !xq || !y || !lc || !le || !yl || !f || !g || !xp || !idx) return 1;
+    if (!h || !xq || !y || !lc || !le || !yl || !f || !g || !xp || !xw || !idx) return 1;
     if (isw_ctf_work_alloc_labels(&w, dims, nlab, &err)) return 1;
-    isw_ctf_batch bt = {xp, xq, nlab, dict.labels, lc, le, yl};
+    isw_ctf_batch bt = {xp, xq, nlab, dict.labels, lc, le, yl, 0, NULL, NULL, NULL};
     /* check: structured vs token-matrix kernels on one batch */
     for (int b = 0; b < B; b++) idx[b] = (int)isw_rng_below(&rng, (uint64_t)n);
     isw_concept_tokens(&set, &dict, idx, 0, B, h, xq, y);
@@ -92,7 +95,7 @@ static int bench_steps(int d, int L, int B, double seconds) {
     memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
     isw_ctf_backward(&net, &w, h, xq, B, L);
     memcpy(g, net.grads, sizeof(double) * (size_t)net.n_params);
-    isw_concept_batch(&set, &dict, idx, 0, B, xp, xq, lc, le, yl, y);
+    isw_concept_batch(&set, &dict, idx, 0, B, xw, xp, &wc, &zn, xq, lc, le, yl, y);
     isw_ctf_forward_s(&net, &w, &bt, B, L);
     isw_ctf_loss(w.f, y, B, 1.0 / B, w.df, NULL);
     memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
@@ -111,7 +114,7 @@ static int bench_steps(int d, int L, int B, double seconds) {
         memset(net.grads, 0, sizeof(double) * (size_t)net.n_params);
         for (int c0 = 0; c0 < B; c0 += chunk) {
             int cb = B - c0 < chunk ? B - c0 : chunk;
-            isw_concept_batch(&set, &dict, idx + c0, 0, cb, xp, xq, lc, le, yl, y);
+            isw_concept_batch(&set, &dict, idx + c0, 0, cb, xw, xp, &wc, &zn, xq, lc, le, yl, y);
             isw_ctf_forward_s(&net, &w, &bt, cb, L);
             isw_ctf_loss(w.f, y, cb, 1.0 / B, w.df, NULL);
             isw_ctf_backward_s(&net, &w, &bt, cb, L);

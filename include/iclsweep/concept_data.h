@@ -2,11 +2,22 @@
  * words with polysemy and noise, prompts with a label map and label flips, and the out-of-
  * distribution (OOD) test sets.
  *
- * A prompt set stores each prompt compactly: its words x (demonstrations, then the query), the
- * prompt's concept(s) and each token's label and polarity. The label half of the token columns,
- * c_k + y_l d_k, is rebuilt from the dictionary when a batch is materialized into token matrices
- * (isw_concept_tokens), so a set costs about half the memory of its token matrices. Nothing here
- * trains or knows the model; the generators draw from the streams they are handed. */
+ * A prompt set stores each prompt compactly, in one of two forms:
+ *   dense  (the training set) its words x, demonstrations then the query, in single precision;
+ *   coded  (the evaluation sets) its query word as above, and each demonstration word as its atom
+ *          coefficients (one byte per atom of the dictionary) plus one number for its noise: the
+ *          evaluation reads a demonstration word only through its score x_l . u, and the noise's
+ *          part of that score, xi_l . u with xi_l ~ N(0, noise^2 I_d), is N(0, noise^2 |u|^2)
+ *          whatever u is; so it is stored as zn_l = noise * z_l (z_l standard normal) and the
+ *          score taken as wc_l . (atoms u) + zn_l |u|, which has exactly the law of the dense
+ *          word's score at every log point, in 2K + K_irr + 8 bytes instead of 8 d (1/21 at the
+ *          default point) and with O(2K + K_irr) work per demonstration instead of O(d).
+ *          The same zn_l serves every log point: each log point sees prompts of exactly the
+ *          dense law; only how a score's noise at one log point relates to the next differs
+ *          (fixed along the moving u, not a fixed vector), which no metric reads.
+ * Both forms keep each prompt's concept(s) and each token's label and polarity; the label half of
+ * the token columns, c_k + y_l d_k, is rebuilt from the dictionary when a batch is loaded. Nothing
+ * here trains or knows the model; the generators draw from the streams they are handed. */
 #ifndef ICLSWEEP_CONCEPT_DATA_H
 #define ICLSWEEP_CONCEPT_DATA_H
 
@@ -38,15 +49,23 @@ typedef enum {
     ISW_CSET_CROSS   /* OOD: words mix two concepts k != k2: a_k + a_k2 +- (b_k + b_k2) */
 } isw_cset_kind;
 
-/* A set of n prompts of L demonstrations each. */
+/* A set of n prompts of L demonstrations each (dense or coded, above). */
 typedef struct {
     int n, cap, L, d;
+    int coded;      /* demonstration words as atom coefficients + noise (evaluation sets) */
+    int na;         /* atoms of the dictionary's words: 2K + K_irr */
     isw_cset_kind kind;
-    double *x;      /* [cap, L+1, d] words: L demonstrations, then the query */
+    float *x;       /* dense: [cap, L+1, d] words: L demonstrations, then the query;
+                       coded: [cap, d] query words only */
+    signed char *wc; /* coded: [cap, na, L] demonstration words' coefficients over dict->words,
+                        atom-major per prompt (wc[i][j][l]: demonstration l, atom j), so that a
+                        prompt's scores are L-long vector operations */
+    double *zn;     /* coded: [cap, L] demonstration words' noise: the score gets zn |u| */
     int *k1;        /* [cap] the prompt's concept */
     int *k2;        /* [cap] second concept (ISW_CSET_CROSS), else -1 */
     signed char *y; /* [cap, L+1] demo labels y_l (after flips), then the target y */
     signed char *s; /* [cap, L+1] word polarities s_l, then s_q */
+    double *word;   /* [d] scratch: a word before it is rounded into x */
 } isw_concept_set;
 
 /* Draws the dictionary from stream `stream` of `seed`: Gram-Schmidt on Gaussian columns gives the
@@ -57,12 +76,17 @@ isw_status isw_concept_dict_make(isw_concept_dict *dict, const isw_concept_cfg *
                                  uint32_t stream, isw_error *err);
 void isw_concept_dict_free(isw_concept_dict *dict);
 
-/* Allocates room for cap prompts of L demonstrations (n = 0 until filled). */
-isw_status isw_concept_set_alloc(isw_concept_set *set, int cap, int L, int d, isw_error *err);
+/* Allocates room for cap prompts of L demonstrations (n = 0 until filled): dense, or coded over
+ * na = 2K + K_irr atoms when coded is nonzero. */
+isw_status isw_concept_set_alloc(isw_concept_set *set, int cap, int L, int d, int coded, int na,
+                                 isw_error *err);
 void isw_concept_set_free(isw_concept_set *set);
 
 /* Fills set with n <= cap fresh prompts of the given kind, drawn from rng. Prompts are drawn one
- * after another from the one stream, so the same stream state gives the same set. */
+ * after another from the one stream, so the same stream state gives the same set. A prompt draws,
+ * in order: its concept(s), its label map, its polarities and flips, then its words: a dense word
+ * as isw_concept_word, rounded to single precision; a coded demonstration word one normal (its
+ * zn) and then its atoms as isw_concept_word draws them; a coded set's query word dense. */
 void isw_concept_fill(isw_concept_set *set,
                       int n,                      /* prompts to draw, <= set->cap */
                       isw_cset_kind kind,         /* which distribution */
@@ -70,8 +94,9 @@ void isw_concept_fill(isw_concept_set *set,
                       const isw_concept_cfg *cfg, /* p_poly, p_irr, noise, label_map, ... */
                       isw_rng *rng);
 
-/* Materializes prompts idx[0..B) of set (idx NULL: prompts first..first+B) into token matrices:
- * h_l = [x_l; sum over the prompt's concepts (c_k + y_l d_k)], the query's word and the target. */
+/* Materializes prompts idx[0..B) of a dense set (idx NULL: prompts first..first+B) into token
+ * matrices: h_l = [x_l; sum over the prompt's concepts (c_k + y_l d_k)], the query's word and the
+ * target. */
 void isw_concept_tokens(const isw_concept_set *set,
                         const isw_concept_dict *dict,
                         const int *idx, /* [B] prompt indices, or NULL */
@@ -81,17 +106,22 @@ void isw_concept_tokens(const isw_concept_set *set,
                         double *xq,     /* [B, d] out: query words */
                         double *y);     /* [B] out: targets +-1 */
 
-/* The same prompts in structured form, without materializing tokens (what the trainer uses):
- * x[b] points at prompt idx[b]'s demonstration words inside set->x (an [L, d] matrix, read in
- * place), and the label half of its tokens is c_b + yl[b, l] e_b, where c_b = lc_b^T dict->labels
- * (the sum of the prompt's c_k) and e_b = le_b^T dict->labels (the sum of its d_k): lc and le are
- * 0/1 coefficient rows over the 2K label atoms. xq and y as in isw_concept_tokens. */
+/* The same prompts in structured form, without materializing tokens (what the trainer uses). The
+ * demonstration words of a dense set are widened into xw (an [L, d] matrix per prompt, x[b] points
+ * at prompt b's); a coded set leaves x and xw alone and points wc and zn at its codes (the
+ * kernels then score wc . (atoms u) + zn |u|). The label half of the tokens is c_b + yl[b, l] e_b,
+ * where c_b = lc_b^T dict->labels (the sum of the prompt's c_k) and e_b = le_b^T dict->labels (the
+ * sum of its d_k): lc and le are 0/1 coefficient rows over the 2K label atoms. xq and y as in
+ * isw_concept_tokens. */
 void isw_concept_batch(const isw_concept_set *set,
                        const isw_concept_dict *dict,
                        const int *idx, /* [B] prompt indices, or NULL */
                        int first,      /* first prompt when idx is NULL */
                        int B,
-                       const double **x, /* [B] out: pointers to [L, d] demonstration words */
+                       double *xw,        /* [B, L, d] out (dense sets): demonstration words */
+                       const double **x,  /* [B] out (dense sets): pointers into xw */
+                       const signed char **wc, /* out (coded sets): [B, na, L] coefficients */
+                       const double **zn, /* out (coded sets): [B, L] noise terms */
                        double *xq,       /* [B, d] out: query words */
                        double *lc,       /* [B, 2K] out: coefficients of c_b over dict->labels */
                        double *le,       /* [B, 2K] out: coefficients of e_b over dict->labels */
@@ -99,7 +129,8 @@ void isw_concept_batch(const isw_concept_set *set,
                        double *y);       /* [B] out: targets +-1 */
 
 /* Draws one word of concept k (and k2 >= 0 for cross-concept words) with polarity s into
- * x[d]. Exposed for the data-statistics tests. */
+ * x[d], in double precision: d normals (the noise), then the atoms. Exposed for the
+ * data-statistics tests. */
 void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const isw_concept_cfg *cfg,
                       isw_cset_kind kind, int k, int k2, int s, isw_rng *rng);
 

@@ -61,12 +61,14 @@ ISW_PARAMS_STRUCT(ISW_CONCEPT_PARAMS, isw_concept_cfg)
 
 /* ---- a task's memory: shared by the trainer (src/train/concept_train.c) and the estimate ----
  *
- * A task holds its dictionary, its training set and its evaluation sets as prompts (words plus a
- * few bytes of labels). The evaluation sets are kept in memory while they fit in
- * ISW_CONCEPT_EVAL_KEEP_BYTES together (in the order below); a set past that is regenerated from
- * its own random stream at every log point, ISW_CONCEPT_EVAL_CHUNK prompts at a time. Either way
- * it is the same prompts, so the numbers do not depend on which sets are kept; only memory and
- * time do (regenerating a set costs ~20x evaluating it at the default point). */
+ * A task holds its dictionary, its training set (dense words in single precision) and its
+ * evaluation sets (coded words: atom coefficients and one noise term per demonstration, dense
+ * query words; include/iclsweep/concept_data.h), each prompt with a few bytes of labels. The
+ * evaluation sets are kept in memory while they fit in ISW_CONCEPT_EVAL_KEEP_BYTES together (in
+ * the order below); a set past that is regenerated from its own random stream at every log point,
+ * ISW_CONCEPT_EVAL_CHUNK prompts at a time. Either way it is the same prompts, so the numbers do
+ * not depend on which sets are kept (test_concept_regen checks it bit for bit); only memory and
+ * time do (regenerating the sets at every log point makes the default task ~2.3x slower). */
 enum {
     ISW_CEVAL_TEST,
     ISW_CEVAL_SHORT,
@@ -83,8 +85,9 @@ enum {
 
 /* Demonstrations per prompt of evaluation set `set` (ISW_CEVAL_*). */
 int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set);
-/* Bytes of n prompts of L demonstrations of dimension d (words, labels, polarities, concepts). */
-double isw_concept_prompt_bytes(double n, double L, double d);
+/* Bytes of n prompts of L demonstrations of dimension d over na = 2K + K_irr atoms (words, labels,
+ * polarities, concepts), dense (coded 0) or coded (include/iclsweep/concept_data.h). */
+double isw_concept_prompt_bytes(double n, double L, double d, double na, int coded);
 /* Whether evaluation set `set` is kept in memory (1) or regenerated at each log point (0). */
 int isw_concept_eval_kept(const isw_concept_cfg *c, int set);
 

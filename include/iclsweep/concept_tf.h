@@ -79,6 +79,9 @@ typedef struct {
     double *lw_gt; /* [B, n]  dloss/do projected on lab: (dz W_O) lab^T = dz lw_ot */
     double *lw_ot; /* [m, n]  W_O lab^T */
     double *lw_gw; /* [m, n]  dz^T lw_om: dW_O = lw_gw lab */
+    /* coded evaluation only (isw_ctf_work_alloc_atoms): */
+    int na_max;
+    double *pa;    /* [B, na] atoms u_b */
 } isw_ctf_work;
 
 /* Allocates net's arenas for dims (weights zero). Returns ISW_EINTERNAL when out of memory. */
@@ -117,20 +120,33 @@ void isw_ctf_forward_eval(const isw_ctf *net, isw_ctf_work *w,
  * X_b u_b (O(L d), the words read in place) and O(L + n) scalars. Same math as the token form;
  * only rounding differs. */
 typedef struct {
-    const double *const *x; /* [B] -> prompt b's demonstration words, an [L, d] row-major matrix */
+    const double *const *x; /* [B] -> prompt b's demonstration words, an [L, d] row-major matrix;
+                               NULL for coded words (below) */
     const double *xq;       /* [B, d] query words */
     int nlab;               /* number of label vectors, <= the workspace's nlab_max */
     const double *lab;      /* [n, d] label vectors (rows) */
     const double *lc;       /* [B, n] coefficients of the common part c_b */
     const double *le;       /* [B, n] coefficients of the signed part e_b */
     const double *yl;       /* [B, L] demonstration labels y_bl (+-1) */
+    /* Coded words (evaluation only, x NULL): x_bl = wc_bl^T atoms + r_bl, where the remainder r_bl
+     * is known only through its part of the score, r_bl . u_b = zn_bl |u_b| (an isotropic
+     * Gaussian remainder has exactly this law; include/iclsweep/concept_data.h). The scores are
+     * then wc_bl . p_b + zn_bl |u_b| with p_b = atoms u_b: O(na) per demonstration. */
+    int natoms;               /* na, <= the workspace's na_max */
+    const double *atoms;      /* [na, d] */
+    const signed char *wc;    /* [B, na, L]: demonstration l's coefficient on atom j at [b][j][l] */
+    const double *zn;         /* [B, L] */
 } isw_ctf_batch;
 
 /* Adds the structured kernels' workspace (for batches of up to nlab_max label vectors) to w;
  * freed by isw_ctf_work_free. */
 isw_status isw_ctf_work_alloc_labels(isw_ctf_work *w, isw_ctf_dims dims, int nlab_max, isw_error *err);
 
-/* isw_ctf_forward, isw_ctf_forward_eval and isw_ctf_backward on a structured batch; they fill the
+/* Adds the coded evaluation's workspace (batches of words over up to na_max atoms) to w; freed by
+ * isw_ctf_work_free. */
+isw_status isw_ctf_work_alloc_atoms(isw_ctf_work *w, int na_max, isw_error *err);
+/* isw_ctf_forward, isw_ctf_forward_eval and isw_ctf_backward on a structured batch (coded words:
+ * isw_ctf_forward_eval_s only); they fill the
  * same workspace fields (q, u, a, z, f, dz, ds, du, dq; not o or dout, which stay as their
  * coefficients over lab) plus lw_om, lw_ot, lw_gt, lw_gw. isw_ctf_backward_s follows the
  * isw_ctf_forward_s of the same batch (it reads lw_om, lw_ot). Checked against the naive

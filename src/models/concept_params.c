@@ -50,33 +50,51 @@ static double prompt_flops(const isw_concept_cfg *c, double L) {
     return 2.0 * (2.0 * dh * d + L * d + (double)c->width * d);
 }
 
-/* Drawing one word: d normal draws (Box-Muller: a Philox block, a log and a sincos per two) and
- * a few atom axpys. Measured as ~600 flops' worth of time per draw next to the forward passes'
- * flops, which is what lets one time scale (plan's calibration) cover both. */
-#define WORD_FLOPS_PER_DIM 600.0
+/* Drawing a dense word: d normal draws and a few atom axpys; a coded one: one normal and one
+ * stream word per atom. Measured as ~60 and ~250 flops' worth of time per dimension and per
+ * atom next to the forward passes' flops, which is what lets one time scale (plan's
+ * calibration) cover both. */
+#define DENSE_FLOPS_PER_DIM 60.0
+#define CODED_FLOPS_PER_ATOM 250.0
 
-/* The words a task draws: its training set (or B fresh prompts a step), every evaluation set
- * once when kept, else once per log point. */
-static double words_drawn(const isw_concept_cfg *c, double logs) {
-    double words = c->n_train > 0 ? (double)c->n_train * (double)(c->L + 1)
+/* Generation cost of a task: its training set (or B fresh prompts a step) in dense words, every
+ * evaluation set in coded words once when kept, else once per log point. */
+static double generation_flops(const isw_concept_cfg *c, double logs) {
+    double d = (double)c->d, na = 2.0 * (double)c->K + (double)c->K_irr;
+    double dense = c->n_train > 0 ? (double)c->n_train * (double)(c->L + 1)
                                   : (double)(c->steps + 1) * (double)c->batch * (double)(c->L + 1);
-    for (int i = 0; i < ISW_CEVAL_N; i++)
-        words += (double)c->n_test * (double)(isw_concept_eval_L(c, i) + 1) *
-                 (isw_concept_eval_kept(c, i) ? 1.0 : logs);
-    return words;
+    double coded = 0.0, queries = 0.0;
+    for (int i = 0; i < ISW_CEVAL_N; i++) {
+        double times = isw_concept_eval_kept(c, i) ? 1.0 : logs;
+        coded += (double)c->n_test * (double)isw_concept_eval_L(c, i) * times;
+        queries += (double)c->n_test * times;
+    }
+    return DENSE_FLOPS_PER_DIM * d * (dense + queries) + CODED_FLOPS_PER_ATOM * na * coded;
+}
+
+/* Flops of one prompt's evaluation forward (u = (W_Q^T W_K) x_q, d^2; the MLP on the label
+ * coefficients, 2K m) with its demonstrations' scores dense (L d) or coded (projections on the na
+ * atoms, na d, then L na), plus what is not flops but costs as much: per demonstration its exp,
+ * label and attention bookkeeping (~150 flops' worth), per prompt loading its labels and query,
+ * its loss and its caw cell (~4400). Fitted to measured evaluation times at the default point
+ * (100 log points of 200 steps: 22 ms each against 0.38 ms per training step). */
+static double eval_prompt_flops(const isw_concept_cfg *c, double L, int coded) {
+    double d = (double)c->d, na = 2.0 * (double)c->K + (double)c->K_irr;
+    double scores = coded ? na * d + L * na : L * d;
+    return 2.0 * (d * d + scores + 2.0 * (double)c->K * (double)c->width + 150.0 * L + 4400.0);
 }
 
 /* Training steps (forward and backward: ~3 forwards), evaluation at every log point (the test
- * set and the five OOD sets; the training set too when it is fixed) and data generation. */
+ * set and the five OOD sets, coded; the training set too when it is fixed) and data generation. */
 static double concept_cost(const void *vcfg) {
     const isw_concept_cfg *c = vcfg;
     double train = 3.0 * (double)(c->steps + 1) * (double)c->batch * prompt_flops(c, (double)c->L);
     double logs = (double)(c->steps / c->log_every + 1);
     double eval = (double)c->n_test *
-                  (4.0 * prompt_flops(c, (double)c->L) + prompt_flops(c, (double)c->L_short) +
-                   prompt_flops(c, (double)c->L_long)) +
-                  (double)c->n_train * prompt_flops(c, (double)c->L);
-    return train + logs * eval + WORD_FLOPS_PER_DIM * (double)c->d * words_drawn(c, logs);
+                  (4.0 * eval_prompt_flops(c, (double)c->L, 1) + eval_prompt_flops(c, (double)c->L_short, 1) +
+                   eval_prompt_flops(c, (double)c->L_long, 1)) +
+                  (double)c->n_train * eval_prompt_flops(c, (double)c->L, 0);
+    return train + logs * eval + generation_flops(c, logs);
 }
 
 /* A ~0.1 s run that exercises every part of a task (generation, steps, evaluation) in about the
@@ -93,13 +111,16 @@ int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set) {
     return set == ISW_CEVAL_SHORT ? c->L_short : set == ISW_CEVAL_LONG ? c->L_long : c->L;
 }
 
-/* Per prompt: (L + 1) words of d doubles, a label and a polarity byte per word, two concepts. */
-double isw_concept_prompt_bytes(double n, double L, double d) {
-    return n * ((L + 1.0) * (8.0 * d + 2.0) + 8.0);
+/* Per prompt: a label and a polarity byte per token, two concepts; dense: (L + 1) words of d
+ * floats; coded: the query word, and per demonstration na coefficient bytes and a double. */
+double isw_concept_prompt_bytes(double n, double L, double d, double na, int coded) {
+    double words = coded ? 4.0 * d + L * (na + 8.0) : (L + 1.0) * 4.0 * d;
+    return n * (words + 2.0 * (L + 1.0) + 8.0);
 }
 
 static double eval_set_bytes(const isw_concept_cfg *c, int set) {
-    return isw_concept_prompt_bytes((double)c->n_test, (double)isw_concept_eval_L(c, set), (double)c->d);
+    return isw_concept_prompt_bytes((double)c->n_test, (double)isw_concept_eval_L(c, set), (double)c->d,
+                                    2.0 * (double)c->K + (double)c->K_irr, 1);
 }
 
 int isw_concept_eval_kept(const isw_concept_cfg *c, int set) {
@@ -121,21 +142,24 @@ static double concept_memory(const void *vcfg) {
     double Lmax = (double)c->L;
     if ((double)c->L_short > Lmax) Lmax = (double)c->L_short;
     if ((double)c->L_long > Lmax) Lmax = (double)c->L_long;
+    double na = 2.0 * K + (double)c->K_irr;
     double dict = 8.0 * d * (4.0 * K + (double)c->K_irr);
-    double train = c->n_train > 0 ? isw_concept_prompt_bytes((double)c->n_train, (double)c->L, d) +
+    double train = c->n_train > 0 ? isw_concept_prompt_bytes((double)c->n_train, (double)c->L, d, na, 0) +
                                         4.0 * (double)c->n_train
-                                  : isw_concept_prompt_bytes(B, (double)c->L, d);
+                                  : isw_concept_prompt_bytes(B, (double)c->L, d, na, 0);
     double eval = 0.0;
     for (int i = 0; i < ISW_CEVAL_N; i++) {
         double n = isw_concept_eval_kept(c, i) ? (double)c->n_test
                  : fmin((double)c->n_test, ISW_CONCEPT_EVAL_CHUNK);
-        eval += isw_concept_prompt_bytes(n, (double)isw_concept_eval_L(c, i), d);
+        eval += isw_concept_prompt_bytes(n, (double)isw_concept_eval_L(c, i), d, na, 1);
     }
+    double widened = 8.0 * Bmax * (double)c->L * d; /* a dense batch's words as doubles */
     double net = 2.0 * 8.0 * (2.0 * dh * d + m * d + 2.0 * d * d);
     double work = 8.0 * (Bmax * (2.0 * dh + 4.0 * d + 2.0 * Lmax + 2.0 * m + 2.0 + 4.0 * K) + d * d +
                          4.0 * m * K + Bmax * Lmax);
     double probes = 8.0 * (double)c->n_probe * d;
-    return BASE_BYTES + dict + train + eval + net + work + probes;
+    work += 8.0 * Bmax * na;
+    return BASE_BYTES + dict + train + eval + widened + net + work + probes;
 }
 
 static int64_t concept_log_steps(const void *vcfg, int64_t *steps) {
@@ -164,5 +188,5 @@ const isw_model_info isw_concept_model = {
     .log_steps = concept_log_steps,
     .derived = "d_h",
     .resolve = concept_resolve,
-    .version = "concept/2",
+    .version = "concept/3",
 };

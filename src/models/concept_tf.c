@@ -124,9 +124,20 @@ isw_status isw_ctf_work_alloc_labels(isw_ctf_work *w, isw_ctf_dims dims, int nla
     return ISW_OK;
 }
 
+isw_status isw_ctf_work_alloc_atoms(isw_ctf_work *w, int na_max, isw_error *err) {
+    free(w->pa);
+    w->na_max = na_max;
+    w->pa = isw_calloc((size_t)w->Bmax * (size_t)(na_max > 0 ? na_max : 1), sizeof(double), err);
+    if (!w->pa) {
+        isw_ctf_work_free(w);
+        return ISW_EINTERNAL;
+    }
+    return ISW_OK;
+}
+
 void isw_ctf_work_free(isw_ctf_work *w) {
     double *bufs[] = {w->q, w->u, w->a, w->o, w->z, w->f, w->df, w->dz, w->dout, w->ds,
-                      w->du, w->dq, w->mqk, w->lw_om, w->lw_gt, w->lw_ot, w->lw_gw};
+                      w->du, w->dq, w->mqk, w->lw_om, w->lw_gt, w->lw_ot, w->lw_gw, w->pa};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     memset(w, 0, sizeof *w);
 }
@@ -208,14 +219,38 @@ static void attend_and_mlp(const isw_ctf *net, isw_ctf_work *w, const double *h 
 /* From u (already in w), on a structured batch: per prompt, scores s = X u, attention, and the
  * output's coefficients lw_om = (sum alpha) lc + (alpha . y) le over lab; then
  * z = lw_om (W_O lab^T)^T. */
+/* Scores of coded words into a[B, L]: s_bl = zn_bl |u_b| + sum_j wc_bjl p_bj, the sum taken in
+ * atom order, p[B, na] = u atoms^T. The codes are atom-major, so the loop over l is contiguous
+ * and vectorizes (CMakeLists.txt). */
+static void coded_scores(const isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B, int L) {
+    int d = net->dims.d, na = bt->natoms;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, na, d, 1.0, w->u, d, bt->atoms, d, 0.0,
+                w->pa, na);
+    for (int b = 0; b < B; b++) {
+        const double *ub = w->u + (size_t)b * d, *pb = w->pa + (size_t)b * na;
+        const double *restrict zb = bt->zn + (size_t)b * L;
+        double *restrict sb = w->a + (size_t)b * L;
+        double nu = sqrt(dot(ub, ub, d));
+        for (int l = 0; l < L; l++) sb[l] = zb[l] * nu;
+        for (int j = 0; j < na; j++) {
+            const signed char *restrict c = bt->wc + ((size_t)b * na + j) * L;
+            double pj = pb[j];
+            for (int l = 0; l < L; l++) sb[l] += (double)c[l] * pj;
+        }
+    }
+}
+
 static void attend_and_mlp_s(const isw_ctf *net, isw_ctf_work *w, const isw_ctf_batch *bt, int B,
                              int L) {
     int d = net->dims.d, m = net->dims.m, n = bt->nlab;
+    if (!bt->x) coded_scores(net, w, bt, B, L);
     for (int b = 0; b < B; b++) {
-        const double *X = bt->x[b], *cb = bt->lc + (size_t)b * n, *eb = bt->le + (size_t)b * n;
+        const double *cb = bt->lc + (size_t)b * n, *eb = bt->le + (size_t)b * n;
         const double *yb = bt->yl + (size_t)b * L;
         double *ab = w->a + (size_t)b * L, *omb = w->lw_om + (size_t)b * n;
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0, X, d, w->u + (size_t)b * d, 1, 0.0, ab, 1);
+        if (bt->x)
+            cblas_dgemv(CblasRowMajor, CblasNoTrans, L, d, 1.0, bt->x[b], d, w->u + (size_t)b * d, 1,
+                        0.0, ab, 1);
         softmax(ab, L);
         double sa = 0.0, ay = 0.0;
         for (int l = 0; l < L; l++) {

@@ -2,19 +2,22 @@
  * logistic loss, with every metric of the model at each log point and the final summary.
  *
  * Workload: one task = one model of ~10^4..10^5 weights trained for 10^3..10^5 steps of a 64-prompt
- * batch, with a test set and five OOD sets of a few thousand prompts evaluated at every log point
- * (every ~20 steps). Evaluation therefore costs as much as training or more, so it uses the cheap
- * forward (isw_ctf_forward_eval_s: W_Q^T W_K formed once per pass) in chunks of EVAL_CHUNK prompts.
- * Everything (data, weights, workspace, batch buffers) is allocated once before the first step;
- * the loop itself never allocates. Evaluation sets past ISW_CONCEPT_EVAL_KEEP_BYTES (a task of
- * n_test ~ 10^5 and more) are not kept: each log point draws them again from their streams into
- * a one-chunk buffer, which bounds memory and gives the same numbers at ~20x the evaluation time.
- * Batches are never materialized into token matrices: the kernels take them in structured form (isw_concept_batch, isw_ctf_batch: words read in place
- * from the prompt set, plus one label pair per prompt), which at L = 64 saves writing and
- * re-reading 4 MB of tokens per step; tests/unit/test_concept_structured.c checks those kernels
- * against the naive reference on materialized tokens. A training batch is run
- * through forward and backward in chunks of at most CHUNK_BYTES of words, so the words are still
- * in cache when the backward pass reads them again.
+ * batch, with the training set, a test set and five OOD sets of a few thousand prompts evaluated
+ * at every log point (every ~20 steps). Evaluation therefore costs as much as training or more,
+ * so it uses the cheap forward (isw_ctf_forward_eval_s: W_Q^T W_K formed once per pass) in chunks
+ * of EVAL_CHUNK prompts, and the test and OOD sets are coded (include/iclsweep/concept_data.h):
+ * a demonstration's score costs 2K + K_irr flops instead of d, and the sets take 1/21 of the
+ * memory of dense double words at the default point. Everything (data, weights, workspace, batch buffers) is allocated once
+ * before the first step; the loop itself never allocates. Evaluation sets past
+ * ISW_CONCEPT_EVAL_KEEP_BYTES (a task of n_test ~ 10^5 and more) are not kept: each log point
+ * draws them again from their streams into a one-chunk buffer, which bounds memory and gives the
+ * same numbers (tests/CMakeLists.txt: test_concept_regen). Batches are never materialized into
+ * token matrices: the kernels take them in structured form (isw_concept_batch, isw_ctf_batch:
+ * the batch's words widened from the set's single precision into one buffer, plus one label pair
+ * per prompt), which at L = 64 saves writing and re-reading 4 MB of tokens per step;
+ * tests/unit/test_concept_structured.c checks those kernels against the naive reference on
+ * materialized tokens. A training batch is run through forward and backward in chunks of at most
+ * CHUNK_BYTES of words, so the words are still in cache when the backward pass reads them again.
  *
  * Order within a step t (0 <= t <= steps): draw batch t, forward, loss, backward, weight decay,
  * gradient norm; a non-finite loss or gradient stops the task as diverged at step t; if t is a log
@@ -122,7 +125,8 @@ typedef struct {
     uint64_t seed;                /* the task's: regenerates the sets not kept */
     isw_ctf net;
     isw_ctf_work work;
-    const double **xp; /* [Bmax] a batch's demonstration words (pointers into a prompt set) */
+    const double **xp; /* [Bmax] a batch's demonstration words (pointers into xw) */
+    double *xw;     /* [Bmax, L, d] a dense batch's demonstration words, widened to double */
     double *xq;     /* [Bmax, d] query words */
     double *lc;     /* [Bmax, 2K] label common parts: coefficients over dict.labels */
     double *le;     /* [Bmax, 2K] label signed parts: coefficients over dict.labels */
@@ -146,6 +150,7 @@ static void run_free(run *r) {
     isw_ctf_free(&r->net);
     isw_ctf_work_free(&r->work);
     free(r->xp);
+    free(r->xw);
     free(r->xq);
     free(r->lc);
     free(r->le);
@@ -170,8 +175,8 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
     const isw_concept_cfg *c = &r->c;
     isw_status st = isw_concept_dict_make(&r->dict, c, seed, STREAM_DICT, err);
     if (st) return st;
-    int n_train = c->n_train > 0 ? (int)c->n_train : r->B;
-    if (isw_concept_set_alloc(&r->train, n_train, (int)c->L, r->d, err)) return ISW_EINTERNAL;
+    int n_train = c->n_train > 0 ? (int)c->n_train : r->B, na = 2 * (int)c->K + (int)c->K_irr;
+    if (isw_concept_set_alloc(&r->train, n_train, (int)c->L, r->d, 0, na, err)) return ISW_EINTERNAL;
     isw_rng rng;
     if (c->n_train > 0) {
         isw_rng_init(&rng, seed, STREAM_TRAIN);
@@ -180,7 +185,7 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
     for (int i = 0; i < N_SETS; i++) {
         r->kept[i] = isw_concept_eval_kept(c, i);
         int cap = r->kept[i] || c->n_test < EVAL_CHUNK ? (int)c->n_test : EVAL_CHUNK;
-        if (isw_concept_set_alloc(&r->sets[i], cap, set_L(c, i), r->d, err)) return ISW_EINTERNAL;
+        if (isw_concept_set_alloc(&r->sets[i], cap, set_L(c, i), r->d, 1, na, err)) return ISW_EINTERNAL;
         if (!r->kept[i]) continue;
         isw_rng_init(&rng, seed, STREAM_EVAL + (uint32_t)i);
         isw_concept_fill(&r->sets[i], (int)c->n_test, set_kind(i), &r->dict, c, &rng);
@@ -192,8 +197,12 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
  * structured batch the kernels take. */
 static isw_ctf_batch load_batch(run *r, const isw_concept_set *set, const int *idx, int first,
                                 int B) {
-    isw_concept_batch(set, &r->dict, idx, first, B, r->xp, r->xq, r->lc, r->le, r->yl, r->y);
-    isw_ctf_batch bt = {r->xp, r->xq, 2 * r->dict.K, r->dict.labels, r->lc, r->le, r->yl};
+    const signed char *wc = NULL;
+    const double *zn = NULL;
+    isw_concept_batch(set, &r->dict, idx, first, B, r->xw, r->xp, &wc, &zn, r->xq, r->lc, r->le, r->yl,
+                      r->y);
+    isw_ctf_batch bt = {set->coded ? NULL : r->xp, r->xq, 2 * r->dict.K, r->dict.labels, r->lc, r->le,
+                        r->yl, set->na, r->dict.words, wc, zn};
     return bt;
 }
 
@@ -214,9 +223,11 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
     if (st) return st;
     if (isw_ctf_alloc(&r->net, dims, err)) return ISW_EINTERNAL;
     if (isw_ctf_work_alloc(&r->work, dims, r->Bmax, r->Lmax, err) ||
-        isw_ctf_work_alloc_labels(&r->work, dims, 2 * (int)c->K, err))
+        isw_ctf_work_alloc_labels(&r->work, dims, 2 * (int)c->K, err) ||
+        isw_ctf_work_alloc_atoms(&r->work, 2 * (int)c->K + (int)c->K_irr, err))
         return ISW_EINTERNAL;
     r->xp = isw_malloc(sizeof(double *) * (size_t)r->Bmax, err);
+    r->xw = isw_malloc(sizeof(double) * (size_t)r->Bmax * (size_t)c->L * r->d, err);
     r->xq = isw_malloc(sizeof(double) * (size_t)r->Bmax * r->d, err);
     r->lc = isw_malloc(sizeof(double) * (size_t)r->Bmax * 2 * (size_t)c->K, err);
     r->le = isw_malloc(sizeof(double) * (size_t)r->Bmax * 2 * (size_t)c->K, err);
@@ -225,7 +236,7 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
     r->probes = isw_malloc(sizeof(double) * (size_t)c->n_probe * r->d, err);
     r->cell_mass = isw_calloc(2 * (size_t)c->K, sizeof(double), err);
     r->cell_n = isw_calloc(2 * (size_t)c->K, sizeof(long), err);
-    if (!r->xp || !r->xq || !r->lc || !r->le || !r->yl || !r->y || !r->probes || !r->cell_mass ||
+    if (!r->xp || !r->xw || !r->xq || !r->lc || !r->le || !r->yl || !r->y || !r->probes || !r->cell_mass ||
         !r->cell_n)
         return ISW_EINTERNAL;
     if (c->n_train > 0) {

@@ -96,7 +96,7 @@ static const bad_case cases[] = {
     {"model: concept\ngrid:\n  K: {range: [1, 100000000000, 1]}\n", "3:6: grid.K:", "an axis may have at most 1000000"},
     /* a task of terabytes is refused by the model's memory estimate (issue 12) */
     {"model: concept\nfixed: {n_train: 100000000}\n", "1:1: max_task_memory:",
-     "needs about 875 GB per task (model concept's estimate), above max_task_memory = 4.29 GB"},
+     "needs about 440 GB per task (model concept's estimate), above max_task_memory = 4.29 GB"},
     {"model: linattn\nmax_task_memory: 1GB\ngrid:\n  P_test: [1000, 10000000]\n", "2:18: max_task_memory:",
      "grid point 1 (P_test=10000000) needs about 5.23 GB"},
     {"model: concept\nmax_task_memory: 12 parsecs\n", "2:18: max_task_memory:",

@@ -67,7 +67,8 @@ static void test_balance(void) {
     isw_rng rng;
     int n = 4000, L = (int)cfg.L;
     CHECK(isw_concept_dict_make(&dict, &cfg, 9, 0, &err) == ISW_OK, "dict");
-    CHECK(isw_concept_set_alloc(&set, n, L, (int)cfg.d, &err) == ISW_OK, "alloc");
+    CHECK(isw_concept_set_alloc(&set, n, L, (int)cfg.d, 0, 2 * (int)cfg.K + (int)cfg.K_irr, &err) == ISW_OK,
+          "alloc");
     isw_rng_init(&rng, 9, 7);
     isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
     double ypos = 0, ydemo = 0, per_k[64] = {0};
