@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the concept model's example sweeps (dynamics, OOD, qk_init ablation, init x lr) into
 # out/figures/ and draws the figures docs/science.md shows (docs/images/concept_*.png).
-# About 10 minutes on 2 cores. Pass --resume to continue stopped sweeps, --draw to only redraw.
+# About 3 minutes on 2 cores. Pass --resume to continue stopped sweeps, --draw to only redraw.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1

@@ -10,7 +10,7 @@ estimates match.
    default concept point with steps 0 (the fixed cost) and 2000, and at the demo sweep's shape
    (n_test 1024, 600 steps, log every 30, K 4), each against the PyTorch peer
    (bench/peers/concept_peer.py) as a whole process in float64 and float32 (when /usr/bin/python3
-   has torch), run alternately RUNS times; medians.
+   has torch), run alternately RUNS times (iclsweep three times per round); medians.
 One BLAS thread, one torch thread. Uses build/iclsweep (or $ICLSWEEP_BIN).
 """
 import os
@@ -87,20 +87,22 @@ def main():
             print(lines[-1], flush=True)
         torch = have_torch()
         lines += ["", "## Time: one task as a whole process (seconds)", "",
-                  "| point | iclsweep train | peer float64 | peer float32 | peer64 / iclsweep |",
-                  "|---|---|---|---|---|"]
+                  "| point | iclsweep train | peer float64 | peer float32 | peer64 / iclsweep | peer32 / iclsweep |",
+                  "|---|---|---|---|---|---|"]
         for i, (label, fixed, peer_args) in enumerate(TIME_POINTS):
             sw = sweep_file(tmp, f"t{i}", "concept", fixed)
             c, p64, p32 = [], [], []
             for _ in range(runs):
-                c.append(wall([BIN, "train", sw, "--format", "csv"]))
+                # iclsweep three times per round: its runs are short, so their median needs more
+                c += [wall([BIN, "train", sw, "--format", "csv"]) for _ in range(3)]
                 if torch:
                     p64.append(wall(["/usr/bin/python3", PEER, "task", *peer_args, "float64"]))
                     p32.append(wall(["/usr/bin/python3", PEER, "task", *peer_args, "float32"]))
             mc = statistics.median(c)
             m64 = statistics.median(p64) if p64 else float("nan")
             m32 = statistics.median(p32) if p32 else float("nan")
-            lines.append(f"| {label} | {mc:.2f} | {m64:.2f} | {m32:.2f} | {m64 / mc:.1f}x |")
+            lines.append(f"| {label} | {mc:.3f} ({min(c):.3f}-{max(c):.3f}) | {m64:.2f} | {m32:.2f} | "
+                         f"{m64 / mc:.1f}x | {m32 / mc:.1f}x |")
             print(lines[-1], flush=True)
         if not torch:
             lines += ["", "The peer columns are NaN: /usr/bin/python3 has no torch on this machine "

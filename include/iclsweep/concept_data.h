@@ -108,8 +108,9 @@ void isw_concept_tokens(const isw_concept_set *set,
 
 /* The same prompts in structured form, without materializing tokens (what the trainer uses). The
  * demonstration words of a dense set are widened into xw (an [L, d] matrix per prompt, x[b] points
- * at prompt b's); a coded set leaves x and xw alone and points wc and zn at its codes (the
- * kernels then score wc . (atoms u) + zn |u|). The label half of the tokens is c_b + yl[b, l] e_b,
+ * at prompt b's); a coded set leaves x and xw alone and points wc and zn at the codes of prompts
+ * first..first+B (the kernels then score wc . (atoms u) + zn |u|; idx must be NULL: evaluation
+ * reads a coded set in order). The label half of the tokens is c_b + yl[b, l] e_b,
  * where c_b = lc_b^T dict->labels (the sum of the prompt's c_k) and e_b = le_b^T dict->labels (the
  * sum of its d_k): lc and le are 0/1 coefficient rows over the 2K label atoms. xq and y as in
  * isw_concept_tokens. */
