@@ -111,11 +111,12 @@ lines += [
     "",
     "How: Philox4x32-10 blocks are computed 16 at a time (AVX2, chosen at run time, or 2 x 8 with",
     "SSE2; integer only, so every kernel gives the same bits, which tests/unit/test_rng.c checks)",
-    "into a 1 KiB stack buffer, and each 64-bit word becomes a normal by a 256-strip ziggurat",
+    "into the generator's 1 KiB buffer, and each 64-bit word becomes a normal by a 256-strip ziggurat",
     "(98.8% of words pass the fast test: one table compare, one multiply; the rest go on to a wedge",
     "test with exp() or Marsaglia's tail with log(), drawing further words of the same run).",
-    "The fill gives exactly the numbers of a loop of single draws. Short fills pay for at least one",
-    "16-block group per call, single draws for a scalar Philox block per two normals.",
+    "The fill gives exactly the numbers of a loop of single draws. Every kind of draw (fills, single",
+    "normals, uniforms, words) takes its words from that one buffer, so short fills and single draws",
+    "also get vector Philox and no block is computed twice.",
 ]
 with open(out, "w") as f:
     f.write("\n".join(lines) + "\n")

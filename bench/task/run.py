@@ -76,7 +76,7 @@ def main():
     lines = ["# Whole-task benchmark", "",
              f"`bench/task/run.py {runs}` on {os.uname().nodename} ({os.cpu_count()} cores), "
              f"{time.strftime('%Y-%m-%d')}; one BLAS thread, one torch thread; medians of {runs} "
-             "alternating runs.", "",
+             "alternating rounds (iclsweep three times per round: median, min-max of its runs).", "",
              "## Memory: estimate vs peak resident memory of `iclsweep train`", "",
              "| point | estimate (MB) | measured peak RSS (MB) | ratio |", "|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:

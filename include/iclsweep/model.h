@@ -46,7 +46,7 @@ typedef struct {
 /* Whether parameter `name` is among m->derived. */
 int isw_model_derives(const isw_model_info *m, const char *name);
 /* The generator text of a result file: the model's version and the random-number version,
- * e.g. "concept/2 rng/2", into buf[size]; returns buf. */
+ * e.g. "concept/3 rng/2", into buf[size]; returns buf. */
 const char *isw_model_generator(const isw_model_info *m, char *buf, size_t size);
 
 /* The model named `name`, or NULL. */
