@@ -38,6 +38,7 @@ MEMORY_POINTS = [
 TIME_POINTS = [
     ("default point, steps 0 (fixed cost)", "steps: 0", ("0", "2048", "20")),
     ("default point, 2000 steps", "steps: 2000", ("2000", "2048", "20")),
+    ("default point, 2000 steps, log every 100", "steps: 2000, log_every: 100", ("2000", "2048", "100")),
     ("demo shape, 600 steps", "steps: 600, n_test: 1024, log_every: 30", ("600", "1024", "30")),
 ]
 
