@@ -83,6 +83,8 @@ enum {
 #endif
 #define ISW_CONCEPT_EVAL_CHUNK 256
 
+/* Atoms of the word dictionary, 2K + K_irr: a coded word has one coefficient per atom. */
+static inline int64_t isw_concept_atoms(const isw_concept_cfg *c) { return 2 * c->K + c->K_irr; }
 /* Demonstrations per prompt of evaluation set `set` (ISW_CEVAL_*). */
 int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set);
 /* Bytes of n prompts of L demonstrations of dimension d over na = 2K + K_irr atoms (words, labels,

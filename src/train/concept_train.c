@@ -7,8 +7,8 @@
  * so it uses the cheap forward (isw_ctf_forward_eval_s: W_Q^T W_K formed once per pass) in chunks
  * of EVAL_CHUNK prompts, and the test and OOD sets are coded (include/iclsweep/concept_data.h):
  * a demonstration's score costs 2K + K_irr flops instead of d, and the sets take 1/21 of the
- * memory of dense double words at the default point. Everything (data, weights, workspace, batch buffers) is allocated once
- * before the first step; the loop itself never allocates. Evaluation sets past
+ * memory of dense double words at the default point. Everything (data, weights, workspace, batch
+ * buffers) is allocated once before the first step; the loop itself never allocates. Evaluation sets past
  * ISW_CONCEPT_EVAL_KEEP_BYTES (a task of n_test ~ 10^5 and more) are not kept: each log point
  * draws them again from their streams into a one-chunk buffer, which bounds memory and gives the
  * same numbers (tests/CMakeLists.txt: test_concept_regen). Batches are never materialized into
@@ -175,7 +175,7 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
     const isw_concept_cfg *c = &r->c;
     isw_status st = isw_concept_dict_make(&r->dict, c, seed, STREAM_DICT, err);
     if (st) return st;
-    int n_train = c->n_train > 0 ? (int)c->n_train : r->B, na = 2 * (int)c->K + (int)c->K_irr;
+    int n_train = c->n_train > 0 ? (int)c->n_train : r->B, na = (int)isw_concept_atoms(c);
     if (isw_concept_set_alloc(&r->train, n_train, (int)c->L, r->d, 0, na, err)) return ISW_EINTERNAL;
     isw_rng rng;
     if (c->n_train > 0) {
@@ -224,7 +224,7 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
     if (isw_ctf_alloc(&r->net, dims, err)) return ISW_EINTERNAL;
     if (isw_ctf_work_alloc(&r->work, dims, r->Bmax, r->Lmax, err) ||
         isw_ctf_work_alloc_labels(&r->work, dims, 2 * (int)c->K, err) ||
-        isw_ctf_work_alloc_atoms(&r->work, 2 * (int)c->K + (int)c->K_irr, err))
+        isw_ctf_work_alloc_atoms(&r->work, (int)isw_concept_atoms(c), err))
         return ISW_EINTERNAL;
     r->xp = isw_malloc(sizeof(double *) * (size_t)r->Bmax, err);
     r->xw = isw_malloc(sizeof(double) * (size_t)r->Bmax * (size_t)c->L * r->d, err);

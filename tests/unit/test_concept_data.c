@@ -169,6 +169,40 @@ static void test_noise(void) {
     isw_concept_dict_free(&dict);
 }
 
+/* A coded set's noise terms zn = noise z, z standard normal (the law of a dense word's noise
+ * along any direction), and its codes: the prompt's own a_k at 1 and its polarity atom at s_l. */
+static void test_coded_noise(void) {
+    isw_concept_cfg cfg = defaults();
+    cfg.noise = 0.05;
+    isw_concept_dict dict;
+    isw_concept_set set;
+    isw_error err;
+    isw_rng rng;
+    int n = 2000, L = (int)cfg.L, na = (int)isw_concept_atoms(&cfg), K = (int)cfg.K;
+    CHECK(isw_concept_dict_make(&dict, &cfg, 17, 0, &err) == ISW_OK, "dict");
+    CHECK(isw_concept_set_alloc(&set, n, L, (int)cfg.d, 1, na, &err) == ISW_OK, "alloc");
+    isw_rng_init(&rng, 17, 3);
+    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
+    double sum = 0, sq = 0, N = (double)n * L;
+    int own = 1;
+    for (int i = 0; i < n; i++)
+        for (int l = 0; l < L; l++) {
+            double z = set.zn[(size_t)i * L + l] / cfg.noise;
+            sum += z;
+            sq += z * z;
+            const signed char *c = set.wc + (size_t)i * na * L + l; /* atom j at c[j * L] */
+            int k = set.k1[i], s = set.s[(size_t)i * (L + 1) + l];
+            own &= c[(size_t)k * L] == 1 && c[(size_t)(K + k) * L] == s;
+        }
+    double mean = sum / N, var = sq / N - mean * mean;
+    printf("coded noise: mean %.4f, variance %.4f (of noise^2) over %.0f demonstrations\n", mean, var, N);
+    CHECK(fabs(mean) < 4.0 / sqrt(N), "coded noise mean %g", mean);
+    CHECK(fabs(var - 1) < 0.03, "coded noise variance %g of noise^2", var);
+    CHECK(own, "every coded word carries its own concept's a_k and s_l b_k");
+    isw_concept_set_free(&set);
+    isw_concept_dict_free(&dict);
+}
+
 /* BLAS forward (training and evaluation paths) and backward equal the naive loops. */
 static void test_blas_vs_naive(int d, int dh, int m, int L, int B) {
     isw_ctf_dims dims = {d, 2 * d, dh, m};
@@ -275,6 +309,7 @@ int main(void) {
     test_balance();
     test_coactivation();
     test_noise();
+    test_coded_noise();
     test_init();
     test_blas_vs_naive(5, 3, 6, 3, 7);
     test_blas_vs_naive(7, 14, 2, 1, 1);

@@ -31,13 +31,19 @@ typedef struct {
     isw_cset_kind kind;
 } shape;
 
-static void check_shape(const shape *s) {
+/* The model's defaults with the shape's sizes, word noise `noise` and polysemy 0.5. */
+static isw_concept_cfg shape_cfg(const shape *s, double noise) {
     const isw_model_info *model = isw_model_find("concept");
     isw_concept_cfg cfg;
     double vals[256];
     isw_params_defaults(model->params, model->n_params, vals);
     isw_params_to_cfg(model->params, model->n_params, vals, &cfg);
-    cfg.d = s->d, cfg.K = s->K, cfg.K_irr = s->K_irr, cfg.L = s->L, cfg.noise = 0.1, cfg.p_poly = 0.5;
+    cfg.d = s->d, cfg.K = s->K, cfg.K_irr = s->K_irr, cfg.L = s->L, cfg.noise = noise, cfg.p_poly = 0.5;
+    return cfg;
+}
+
+static void check_shape(const shape *s) {
+    isw_concept_cfg cfg = shape_cfg(s, 0.1);
     isw_error err;
     isw_concept_dict dict;
     isw_concept_set set;
@@ -97,14 +103,11 @@ static void check_shape(const shape *s) {
     isw_concept_dict_free(&dict);
 }
 
-/* Coded vs dense evaluation at noise 0 (then both forms draw the same numbers in the same order). */
+/* Coded vs dense evaluation at noise 0 (then both forms draw the same numbers in the same order),
+ * then the coded scores with noise against their definition, s_bl = wc_bl . (atoms u_b) +
+ * zn_bl |u_b|, computed here from the set's codes. */
 static void check_coded(const shape *s) {
-    const isw_model_info *model = isw_model_find("concept");
-    isw_concept_cfg cfg;
-    double vals[256];
-    isw_params_defaults(model->params, model->n_params, vals);
-    isw_params_to_cfg(model->params, model->n_params, vals, &cfg);
-    cfg.d = s->d, cfg.K = s->K, cfg.K_irr = s->K_irr, cfg.L = s->L, cfg.noise = 0.0, cfg.p_poly = 0.5;
+    isw_concept_cfg cfg = shape_cfg(s, 0.0);
     int B = s->B, L = s->L, d = s->d, na = 2 * s->K + s->K_irr, nlab = 2 * s->K;
     isw_error err;
     isw_concept_dict dict;
@@ -143,11 +146,39 @@ static void check_coded(const shape *s) {
     isw_ctf_batch ct = {NULL, xq, nlab, dict.labels, lc, le, yl, na, dict.words, wc, zn};
     isw_ctf_forward_eval_s(&net, &w, &ct, B, L);
     double e_f = rel_diff(f, w.f, B), e_a = rel_diff(a, w.a, (long)B * L);
-    printf("coded d=%d K=%d K_irr=%d L=%d kind=%d: f %.1e, alpha %.1e\n", d, s->K, s->K_irr, L, (int)s->kind,
-           e_f, e_a);
+    printf("coded d=%d K=%d K_irr=%d L=%d kind=%d: vs dense f %.1e, alpha %.1e\n", d, s->K, s->K_irr, L,
+           (int)s->kind, e_f, e_a);
     /* the dense words are stored in single precision and the coded atoms are exact: the two differ
      * by the words' rounding (~1e-8 relative), a wrong code by order 1 */
     CHECK(e_f < 1e-6 && e_a < 1e-6, "coded forward differs from dense: %g %g", e_f, e_a);
+    /* with noise: the attention weights are the softmax of the defined scores */
+    cfg.noise = 0.3;
+    isw_concept_fill(&coded, B, s->kind, &dict, &cfg, &rng);
+    isw_concept_batch(&coded, &dict, NULL, 0, B, xw, xp, &wc, &zn, xq, lc, le, yl, y);
+    isw_ctf_batch cn = {NULL, xq, nlab, dict.labels, lc, le, yl, na, dict.words, wc, zn};
+    isw_ctf_forward_eval_s(&net, &w, &cn, B, L);
+    double zmax = 0.0;
+    for (int b = 0; b < B; b++) {
+        const double *u = w.u + (size_t)b * d;
+        double nu = 0.0, mx = -INFINITY, sum = 0.0;
+        for (int t = 0; t < d; t++) nu += u[t] * u[t];
+        for (int l = 0; l < L; l++) {
+            double sc = zn[(size_t)b * L + l] * sqrt(nu);
+            for (int j = 0; j < na; j++) {
+                double pj = 0.0;
+                for (int t = 0; t < d; t++) pj += dict.words[(size_t)j * d + t] * u[t];
+                sc += wc[((size_t)b * na + j) * L + l] * pj;
+            }
+            a[(size_t)b * L + l] = sc;
+            mx = fmax(mx, sc);
+            zmax = fmax(zmax, fabs(zn[(size_t)b * L + l]));
+        }
+        for (int l = 0; l < L; l++) sum += a[(size_t)b * L + l] = exp(a[(size_t)b * L + l] - mx);
+        for (int l = 0; l < L; l++) a[(size_t)b * L + l] /= sum;
+    }
+    double n_a = rel_diff(a, w.a, (long)B * L);
+    CHECK(zmax > 0.0 && n_a < 1e-12, "coded scores with noise differ from their definition: %g (max |zn| %g)",
+          n_a, zmax);
     free(xw), free(xq), free(lc), free(le), free(yl), free(y), free(f), free(a), free(xp);
     isw_ctf_work_free(&w);
     isw_ctf_free(&net);
