@@ -18,13 +18,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "iclsweep/concept_data.h"
-#include "iclsweep/concept_params.h"
-#include "iclsweep/concept_tf.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/tasks/concept.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/models/concept.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
-extern const isw_model_info isw_concept_model;
+/* The data knobs of a config, as the generators take them (a temporary of the call). */
+#define DATA(cfg) ((const isw_concept_data[]){isw_concept_data_of(cfg)})
+
 
 static double now(void) {
     struct timespec ts;
@@ -35,8 +37,8 @@ static double now(void) {
 static isw_concept_cfg defaults(void) {
     double vals[128];
     isw_concept_cfg cfg;
-    isw_params_defaults(isw_concept_model.params, isw_concept_model.n_params, vals);
-    isw_params_to_cfg(isw_concept_model.params, isw_concept_model.n_params, vals, &cfg);
+    isw_params_defaults(isw_concept_params, ISW_CONCEPT_N_PARAMS, vals);
+    isw_params_to_cfg(isw_concept_params, ISW_CONCEPT_N_PARAMS, vals, &cfg);
     return cfg;
 }
 
@@ -64,14 +66,14 @@ static int bench_steps(int d, int L, int B, double seconds) {
     isw_ctf_work w;
     isw_ctf_dims dims = {d, 2 * d, 2 * d, (int)cfg.width};
     int n = (int)cfg.n_train;
-    if (isw_concept_dict_make(&dict, &cfg, 1, 0, &err) || isw_concept_set_alloc(&set, n, L, d, 0, 2 * (int)cfg.K + (int)cfg.K_irr, &err) ||
+    if (isw_concept_dict_make(&dict, DATA(&cfg), 1, 0, &err) || isw_concept_set_alloc(&set, n, L, d, 0, 2 * (int)cfg.K + (int)cfg.K_irr, &err) ||
         isw_ctf_alloc(&net, dims, &err) || isw_ctf_work_alloc(&w, dims, B, L, &err)) {
         fprintf(stderr, "concept_bench: %s\n", err.msg);
         return 1;
     }
     isw_rng rng;
     isw_rng_init(&rng, 1, 2);
-    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
+    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, DATA(&cfg), &rng);
     isw_ctf_init_weights(&net, &rng, cfg.init, cfg.qk_init == ISW_QK_tied);
     double *h = malloc(sizeof(double) * (size_t)B * L * 2 * d), *xq = malloc(sizeof(double) * (size_t)B * d);
     int nlab = 2 * dict.K;
@@ -105,7 +107,7 @@ static int bench_steps(int d, int L, int B, double seconds) {
     for (long i = 0; i < net.n_params; i++) gd = fmax(gd, fabs(g[i] - net.grads[i])), gm = fmax(gm, fabs(g[i]));
     printf("check_maxrel=%.2e\n", fmax(fd / fm, gd / gm));
     long steps = 0;
-    /* chunks of at most 512 KiB of words, as src/train/concept_train.c does */
+    /* chunks of at most 512 KiB of words, as src/train/concept.c does */
     int chunk = (int)(512 * 1024 / (sizeof(double) * (size_t)L * d));
     chunk = chunk < 1 ? 1 : chunk > B ? B : chunk;
     double t0 = now(), t = t0;
@@ -138,7 +140,7 @@ static int on_log(void *ctx, int64_t index, int64_t step, const double *v) {
 
 static int bench_task(void) {
     isw_concept_cfg cfg = defaults();
-    const isw_trainer *tr = isw_trainer_find("concept");
+    const isw_model *tr = isw_model_find("concept");
     double final[128], last = NAN;
     isw_train_result res;
     isw_error err;

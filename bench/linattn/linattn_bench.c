@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
 static double now(void) {
     struct timespec ts;
@@ -32,8 +32,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s D N P steps reps [key=value ...]\n", argv[0]);
         return 2;
     }
-    const isw_model_info *m = isw_model_find("linattn");
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     double vals[128], *final = malloc(t->n_final * sizeof(double)), times[64];
     isw_params_defaults(m->params, m->n_params, vals);
     const char *keys[] = {"D", "N", "P", "steps"};

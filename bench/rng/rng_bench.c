@@ -20,7 +20,7 @@
 #include <time.h>
 
 
-#include "iclsweep/rng.h"
+#include "iclsweep/core/rng.h"
 
 /* CPU time of this process, not wall time: on a shared 2-core machine other processes' load then
  * shows less in the figures (it still costs caches and turbo). */

@@ -5,9 +5,9 @@
 
 #include <stdio.h>
 
-#include "iclsweep/error.h"
-#include "iclsweep/spec.h"
-#include "iclsweep/sweep.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/sweep/sweep.h"
 
 isw_status cmd_params(int argc, char **argv, isw_error *err);
 isw_status cmd_metrics(int argc, char **argv, isw_error *err);

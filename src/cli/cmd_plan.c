@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "iclsweep/spec.h"
-#include "iclsweep/sweep.h"
-#include "iclsweep/text.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/sweep/sweep.h"
+#include "iclsweep/core/text.h"
 
 #define MAX_SHOWN_VALUES 12
 
@@ -80,7 +80,7 @@ static void print_fixed(const isw_sweep *sw, int exact) {
 
 /* Cost of every task relative to the model's default point, from the model's estimate. */
 static void print_cost(const isw_sweep *sw) {
-    const isw_model_info *m = sw->model;
+    const isw_model *m = sw->model;
     double *vals = malloc((size_t)m->n_params * sizeof *vals);
     void *cfg = malloc(m->cfg_size);
     if (!vals || !cfg) {

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "iclsweep/spec.h"
-#include "iclsweep/store.h"
-#include "iclsweep/sweep.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/store/store.h"
+#include "iclsweep/sweep/sweep.h"
 
 /* --deadline WHEN: "+S" (S seconds from now) or "@T" / "T" (Unix time T). */
 static isw_status parse_deadline(const char *v, double *out, isw_error *err) {

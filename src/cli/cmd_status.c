@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "cli.h"
-#include "iclsweep/isolate.h"
-#include "iclsweep/owner.h"
-#include "iclsweep/store.h"
-#include "iclsweep/text.h"
+#include "iclsweep/core/isolate.h"
+#include "iclsweep/sweep/owner.h"
+#include "iclsweep/store/store.h"
+#include "iclsweep/core/text.h"
 
 #define MAX_REASONS 16
 

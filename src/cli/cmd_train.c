@@ -11,17 +11,17 @@
 #include <string.h>
 
 #include "cli.h"
-#include "iclsweep/spec.h"
-#include "iclsweep/sweep.h"
-#include "iclsweep/text.h"
-#include "iclsweep/train.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/sweep/sweep.h"
+#include "iclsweep/core/text.h"
+#include "iclsweep/train/model.h"
 
 #define TEXT_DEFAULT_COLUMNS 7
 
 enum { FMT_TEXT, FMT_CSV, FMT_JSONL };
 
 typedef struct {
-    const isw_trainer *tr;
+    const isw_model *tr;
     int format;
     int *columns; /* [n_columns] indices into tr->traj, for text */
     int n_columns;
@@ -34,7 +34,7 @@ static void print_number(FILE *out, double v, int json) {
 
 static int print_log_point(void *ctx, int64_t index, int64_t step, const double *values) {
     printer *pr = ctx;
-    const isw_trainer *tr = pr->tr;
+    const isw_model *tr = pr->tr;
     if (pr->format == FMT_TEXT) {
         printf("%8lld", (long long)step);
         for (int c = 0; c < pr->n_columns; c++) printf(" %12.5g", values[pr->columns[c]]);
@@ -59,7 +59,7 @@ static int print_log_point(void *ctx, int64_t index, int64_t step, const double 
 }
 
 static void print_header(const printer *pr) {
-    const isw_trainer *tr = pr->tr;
+    const isw_model *tr = pr->tr;
     if (pr->format == FMT_TEXT) {
         printf("%8s", "step");
         for (int c = 0; c < pr->n_columns; c++) printf(" %12s", tr->traj[pr->columns[c]].name);
@@ -72,7 +72,7 @@ static void print_header(const printer *pr) {
 }
 
 static void print_final(const printer *pr, const double *final, const isw_train_result *res) {
-    const isw_trainer *tr = pr->tr;
+    const isw_model *tr = pr->tr;
     static const char *const status_names[] = {"done", "diverged", "stopped"};
     if (pr->format == FMT_JSONL) {
         printf("{\"final\": true, \"status\": \"%s\", \"step\": %lld", status_names[res->status],
@@ -96,7 +96,7 @@ static void print_final(const printer *pr, const double *final, const isw_train_
 
 /* Text columns: --metrics names, or the trainer's first few (its headline metrics). */
 static isw_status choose_columns(printer *pr, const char *list, isw_error *err) {
-    const isw_trainer *tr = pr->tr;
+    const isw_model *tr = pr->tr;
     pr->columns = isw_calloc((size_t)tr->n_traj, sizeof *pr->columns, err);
     if (!pr->columns) return ISW_EINTERNAL;
     if (!list) {
@@ -112,7 +112,7 @@ static isw_status choose_columns(printer *pr, const char *list, isw_error *err) 
             if (strlen(tr->traj[m].name) == len && !strncmp(tr->traj[m].name, s, len)) found = m;
         if (found < 0)
             return isw_fail(err, ISW_EINPUT, "train: --metrics: no metric '%.*s' in model %s", (int)len,
-                            s, tr->model->name);
+                            s, tr->name);
         pr->columns[pr->n_columns++] = found;
         s += len + (s[len] == ',');
     }
@@ -168,7 +168,7 @@ isw_status cmd_train(int argc, char **argv, isw_error *err) {
     if ((st = isw_sweep_load(a.path, a.max_tasks, &sw, err))) return st;
     double *vals = NULL, *final = NULL;
     void *cfg = NULL;
-    pr.tr = isw_trainer_find(sw.model->name);
+    pr.tr = isw_model_find(sw.model->name);
     if (!pr.tr) {
         st = isw_fail(err, ISW_EINTERNAL, "train: model %s cannot be trained by this build", sw.model->name);
         goto done;

@@ -10,7 +10,7 @@
 #include <yaml.h>
 
 #include "cli.h"
-#include "iclsweep/text.h"
+#include "iclsweep/core/text.h"
 #include "iclsweep/version.h"
 
 /* The subcommands, listed once: the dispatch, `iclsweep --help` and `iclsweep CMD --help` all

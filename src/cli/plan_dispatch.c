@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../sweep/order.h"
+#include "iclsweep/sweep/order.h"
 #include "cli.h"
 
 #define MAX_COVERAGE_TASKS 2000000 /* above this, the order is not computed just for plan */

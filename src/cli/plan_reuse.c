@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "iclsweep/keymap.h"
-#include "iclsweep/store.h"
-#include "iclsweep/text.h"
+#include "iclsweep/core/keymap.h"
+#include "iclsweep/store/store.h"
+#include "iclsweep/core/text.h"
 
 /* Refuses a source whose results would not be this sweep's: another model, seed or generator. */
 static isw_status same_origin(const isw_sweep *sw, const isw_store_info *info, const char *path, isw_error *err) {

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../sweep/order.h"
+#include "iclsweep/sweep/order.h"
 #include "cli.h"
-#include "iclsweep/train.h"
+#include "iclsweep/train/model.h"
 
 #define TASK_OVERHEAD_S 0.005 /* a row written and the master's answer (measured: a few ms) */
 #define JOB_START_S 0.6       /* mpirun, MPI_Init, the result file created (measured: 0.4-0.8 s) */
@@ -28,8 +28,8 @@ static double now_s(void) {
 
 /* Flop-equivalents per second of model m on this machine, from its calibration run; the run's
  * wall time into *took. */
-static isw_status calibrate(const isw_model_info *m, double *rate, double *took, isw_error *err) {
-    const isw_trainer *tr = isw_trainer_find(m->name);
+static isw_status calibrate(const isw_model *m, double *rate, double *took, isw_error *err) {
+    const isw_model *tr = isw_model_find(m->name);
     if (!tr || !m->calibration) return isw_fail(err, ISW_EINPUT, "plan: model %s has no calibration run", m->name);
     double *vals = isw_malloc((size_t)m->n_params * sizeof *vals, err);
     double *final = isw_malloc((size_t)tr->n_final * sizeof *final, err);

@@ -1,5 +1,5 @@
 /* Errors as values: see include/iclsweep/error.h. */
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* Stable hashes: see include/iclsweep/hash.h. */
-#include "iclsweep/hash.h"
+#include "iclsweep/core/hash.h"
 
 #include <string.h>
 
@@ -32,3 +32,5 @@ uint64_t isw_task_seed(uint64_t sweep_seed, uint64_t identity) {
     }
     return isw_hash_bytes(buf, sizeof buf);
 }
+
+uint64_t isw_hash_more(uint64_t h, const void *data, size_t n) { return isw_mix64(h ^ isw_hash_bytes(data, n)); }

@@ -1,5 +1,5 @@
 /* Work in a child process (include/iclsweep/isolate.h). */
-#include "iclsweep/isolate.h"
+#include "iclsweep/core/isolate.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 /* Task identity -> row map (include/iclsweep/keymap.h). Keys are already well-mixed hashes, so a
  * slot is the key's low bits. */
-#include "iclsweep/keymap.h"
+#include "iclsweep/core/keymap.h"
 
 #include <stdlib.h>
 

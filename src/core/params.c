@@ -1,11 +1,11 @@
 /* Parameter tables: generic access to a model's X-macro table (see include/iclsweep/params.h). */
-#include "iclsweep/params.h"
+#include "iclsweep/core/params.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "iclsweep/text.h"
+#include "iclsweep/core/text.h"
 
 int isw_param_n_choices(const isw_param_def *p) {
     if (p->type != ISW_P_CHOICE || !p->choices) return 0;

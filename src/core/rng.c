@@ -11,7 +11,7 @@
  * kinds of draws (a word of the concept model: normals, uniforms, coins) computes each block
  * once. The
  * kernels are integer arithmetic only, so no instruction set gives other bits. */
-#include "iclsweep/rng.h"
+#include "iclsweep/core/rng.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Log-point schedule shared by every trainer and by the result file (include/iclsweep/schedule.h). */
-#include "iclsweep/schedule.h"
+#include "iclsweep/core/schedule.h"
 
 int64_t isw_log_points(int64_t steps, int64_t log_every) {
     if (log_every < 1) log_every = 1;

@@ -1,6 +1,6 @@
 /* Text helpers: edit distance and "did you mean" suggestions for unknown keys, terminal-safe
  * rendering of text that came from a file, and exact (round-trip) rendering of doubles. */
-#include "iclsweep/text.h"
+#include "iclsweep/core/text.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -1,25 +1,25 @@
-/* The concept model's parameter table, constraints and cost estimate.
+/* The concept model's parameter table, constraints, estimates and schedule: the parts of its
+ * descriptor (src/train/concept.c) that depend on its config alone.
  *
- * The rows come from ISW_CONCEPT_PARAMS (include/iclsweep/concept_params.h); this file only adds
- * what a table cannot say: constraints across parameters and the cost model the scheduler uses to
- * start the longest tasks first. */
+ * The rows come from ISW_CONCEPT_PARAMS (include/iclsweep/models/concept_params.h); this file only
+ * adds what a table cannot say: constraints across parameters, the cost model the scheduler uses
+ * to start the longest tasks first, the memory estimate, and the config the data generator reads. */
 #include <math.h>
 #include <stdio.h>
 
-#include "iclsweep/concept_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/schedule.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/core/schedule.h"
 
 #define ISW_PARAMS_CFG isw_concept_cfg
 const isw_param_def isw_concept_params[] = {ISW_CONCEPT_PARAMS(ISW_PARAM_ROW)};
 #undef ISW_PARAMS_CFG
-#define N_PARAMS ((int)(sizeof isw_concept_params / sizeof isw_concept_params[0]))
+#define N_PARAMS ISW_CONCEPT_N_PARAMS
 
 static int param_index(const char *name) {
     return isw_param_find(isw_concept_params, N_PARAMS, name);
 }
 
-static isw_status concept_check(const void *vcfg, int *blame, char *why, size_t size) {
+isw_status isw_concept_check(const void *vcfg, int *blame, char *why, size_t size) {
     const isw_concept_cfg *c = vcfg;
     if (c->d < 2 * c->K + c->K_irr) {
         *blame = param_index("d");
@@ -87,7 +87,7 @@ static double eval_prompt_flops(const isw_concept_cfg *c, double L, int coded) {
 
 /* Training steps (forward and backward: ~3 forwards), evaluation at every log point (the test
  * set and the five OOD sets, coded; the training set too when it is fixed) and data generation. */
-static double concept_cost(const void *vcfg) {
+double isw_concept_cost(const void *vcfg) {
     const isw_concept_cfg *c = vcfg;
     double train = 3.0 * (double)(c->steps + 1) * (double)c->batch * prompt_flops(c, (double)c->L);
     double logs = (double)(c->steps / c->log_every + 1);
@@ -100,7 +100,7 @@ static double concept_cost(const void *vcfg) {
 
 /* A ~0.1 s run that exercises every part of a task (generation, steps, evaluation) in about the
  * default point's proportions, for plan's time calibration. */
-static void concept_calibration(void *vcfg) {
+void isw_concept_calibration(void *vcfg) {
     isw_concept_cfg *c = vcfg;
     c->n_train = 256;
     c->n_test = 128;
@@ -134,8 +134,8 @@ int isw_concept_eval_kept(const isw_concept_cfg *c, int set) {
  * task of `iclsweep train`; a worker of a sweep holds a few MB more. */
 #define BASE_BYTES (20.0 * 1024 * 1024)
 
-/* Peak bytes of one task: what run_setup in src/train/concept_train.c allocates. */
-static double concept_memory(const void *vcfg) {
+/* Peak bytes of one task: what run_setup in src/train/concept.c allocates. */
+double isw_concept_memory(const void *vcfg) {
     const isw_concept_cfg *c = vcfg;
     double d = (double)c->d, K = (double)c->K, dh = c->d_h ? (double)c->d_h : 2.0 * d;
     double m = (double)c->width, B = (double)c->batch;
@@ -162,7 +162,7 @@ static double concept_memory(const void *vcfg) {
     return BASE_BYTES + dict + train + eval + widened + net + work + probes;
 }
 
-static int64_t concept_log_steps(const void *vcfg, int64_t *steps) {
+int64_t isw_concept_log_steps(const void *vcfg, int64_t *steps) {
     const isw_concept_cfg *c = vcfg;
     int64_t n = isw_log_points(c->steps, c->log_every);
     for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
@@ -170,23 +170,18 @@ static int64_t concept_log_steps(const void *vcfg, int64_t *steps) {
 }
 
 /* d_h = 0 means 2d. */
-static void concept_resolve(void *vcfg) {
+void isw_concept_resolve(void *vcfg) {
     isw_concept_cfg *c = vcfg;
     if (c->d_h == 0) c->d_h = 2 * c->d;
 }
 
-const isw_model_info isw_concept_model = {
-    .name = "concept",
-    .summary = "softmax attention + ReLU MLP on multi-concept sparse-coding prompts (Bu et al. 2024)",
-    .params = isw_concept_params,
-    .n_params = N_PARAMS,
-    .cfg_size = sizeof(isw_concept_cfg),
-    .check = concept_check,
-    .cost = concept_cost,
-    .memory = concept_memory,
-    .calibration = concept_calibration,
-    .log_steps = concept_log_steps,
-    .derived = "d_h",
-    .resolve = concept_resolve,
-    .version = "concept/3",
-};
+isw_concept_data isw_concept_data_of(const isw_concept_cfg *c) {
+    return (isw_concept_data){
+        .d = (int)c->d, .K = (int)c->K, .K_irr = (int)c->K_irr,
+        .norm_a = c->norm_a, .norm_b = c->norm_b, .norm_nu = c->norm_nu,
+        .norm_c = c->norm_c, .norm_d = c->norm_d,
+        .p_poly = c->p_poly, .p_irr = c->p_irr, .noise = c->noise,
+        .concept_skew = c->concept_skew, .label_flip = c->label_flip, .ood_skew = c->ood_skew,
+        .label_map_fixed = c->label_map == 1,
+    };
+}

@@ -6,9 +6,9 @@
  * W, each prompt is reduced once to a = (Z Z^T)_{D+1,:}/(N+1) and b = z_q, after which a step is
  * two GEMMs over A, B [P, D1] (samples path, O(P Q)) or, because E is quadratic in W, one
  * symmetric matrix-vector product with the Gram matrix H = S^T S / P (O(Q^2), independent of P).
- * Which path a task uses is the trainer's choice (train/linattn_train.c). The slow reference
+ * Which path a task uses is the trainer's choice (train/linattn.c). The slow reference
  * isw_linattn_predict_direct keeps the paper's form for tests. */
-#include "iclsweep/linattn.h"
+#include "iclsweep/models/linattn.h"
 
 #include <cblas.h>
 #include <stdlib.h>

@@ -1,18 +1,19 @@
-/* The linattn model's parameter table, constraints and cost estimate.
+/* The linattn model's parameter table, constraints, estimates and schedule: the parts of its
+ * descriptor (src/train/linattn.c) that depend on its config alone.
  *
- * The rows come from ISW_LINATTN_PARAMS (include/iclsweep/linattn_params.h); this file adds the
- * constraints across parameters and the cost model used to schedule the longest tasks first. */
+ * The rows come from ISW_LINATTN_PARAMS (include/iclsweep/models/linattn_params.h); this file adds
+ * the constraints across parameters, the cost model used to schedule the longest tasks first, the
+ * memory estimate and the parameters derived from others. */
 #include <math.h>
 #include <stdio.h>
 
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/schedule.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/core/schedule.h"
 
 #define ISW_PARAMS_CFG isw_linattn_cfg
 const isw_param_def isw_linattn_params[] = {ISW_LINATTN_PARAMS(ISW_PARAM_ROW)};
 #undef ISW_PARAMS_CFG
-#define N_PARAMS ((int)(sizeof isw_linattn_params / sizeof isw_linattn_params[0]))
+#define N_PARAMS ISW_LINATTN_N_PARAMS
 
 int64_t isw_linattn_train_prompts(const isw_linattn_cfg *c) {
     if (!(c->alpha > 0.0)) return c->P;
@@ -26,7 +27,7 @@ int64_t isw_linattn_batch(const isw_linattn_cfg *c) {
     return minibatch && c->batch > 0 && c->batch < P ? c->batch : P;
 }
 
-static isw_status linattn_check(const void *vcfg, int *blame, char *why, size_t size) {
+isw_status isw_linattn_check(const void *vcfg, int *blame, char *why, size_t size) {
     const isw_linattn_cfg *c = vcfg;
     int64_t P = isw_linattn_train_prompts(c);
     if (c->batch > P) {
@@ -43,11 +44,11 @@ static isw_status linattn_check(const void *vcfg, int *blame, char *why, size_t 
     return ISW_OK;
 }
 
-/* Mirrors train/linattn_train.c: drawing the prompts (~50 flop-equivalents per normal draw, which
+/* Mirrors train/linattn.c: drawing the prompts (~50 flop-equivalents per normal draw, which
  * dominates setup), the Gram matrix P Q^2 when the Gram path or the theory needs it, the theory's
  * eigendecomposition ~9 K^3 (D <= 40), the baselines per test prompt (ridge D^2 N, dMMSE M D^2),
  * a step min(4 P Q, 2 Q^2), and the test sets at every log point. */
-static double linattn_cost(const void *vcfg) {
+double isw_linattn_cost(const void *vcfg) {
     const isw_linattn_cfg *c = vcfg;
     double D = (double)c->D, D1 = D + 1, n = (double)c->N, P = (double)isw_linattn_train_prompts(c);
     double q = D1 * D1, K = D1 * D, M = (double)c->M, steps = (double)c->steps;
@@ -63,11 +64,11 @@ static double linattn_cost(const void *vcfg) {
     return pre + steps * (gram ? step_gram : step_samples) + logs * test * 2.0 * q;
 }
 
-/* Peak bytes of one task, mirroring the allocations of train/linattn_train.c: the prompt sets
+/* Peak bytes of one task, mirroring the allocations of train/linattn.c: the prompt sets
  * (2 (D+1) coefficients and a label each), the task pool, the parameters with their optimizer
  * state, the Gram matrix (Q^2, when the Gram path may be taken) and the theory's matrices
  * (a few K x K, K = (D+1) D). The process itself (libraries, MPI and HDF5) is ~20 MB. */
-static double linattn_memory(const void *vcfg) {
+double isw_linattn_memory(const void *vcfg) {
     const isw_linattn_cfg *c = vcfg;
     double D = (double)c->D, D1 = D + 1, q = D1 * D1, K = D1 * D, P = (double)isw_linattn_train_prompts(c);
     double test = (double)c->P_test * (c->M > 0 ? 2.0 : 1.0);
@@ -81,12 +82,12 @@ static double linattn_memory(const void *vcfg) {
 }
 
 /* A ~0.1 s run of the default point's kind, for plan's time calibration. */
-static void linattn_calibration(void *vcfg) {
+void isw_linattn_calibration(void *vcfg) {
     isw_linattn_cfg *c = vcfg;
     c->steps = 400;
 }
 
-static int64_t linattn_log_steps(const void *vcfg, int64_t *steps) {
+int64_t isw_linattn_log_steps(const void *vcfg, int64_t *steps) {
     const isw_linattn_cfg *c = vcfg;
     int64_t n = isw_log_points(c->steps, c->log_every);
     for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
@@ -94,26 +95,10 @@ static int64_t linattn_log_steps(const void *vcfg, int64_t *steps) {
 }
 
 /* P from alpha, dk = 0 as D+1, batch as the rows each step reads (P for full-batch steps). */
-static void linattn_resolve(void *vcfg) {
+void isw_linattn_resolve(void *vcfg) {
     isw_linattn_cfg *c = vcfg;
     int64_t P = isw_linattn_train_prompts(c), batch = isw_linattn_batch(c);
     c->P = P;
     c->batch = batch;
     if (c->dk == 0) c->dk = c->D + 1;
 }
-
-const isw_model_info isw_linattn_model = {
-    .name = "linattn",
-    .summary = "linear attention on in-context linear regression, the spin-glass model (Li et al. 2024)",
-    .params = isw_linattn_params,
-    .n_params = N_PARAMS,
-    .cfg_size = sizeof(isw_linattn_cfg),
-    .check = linattn_check,
-    .cost = linattn_cost,
-    .memory = linattn_memory,
-    .calibration = linattn_calibration,
-    .log_steps = linattn_log_steps,
-    .derived = "P|dk|batch",
-    .resolve = linattn_resolve,
-    .version = "linattn/1",
-};

@@ -26,7 +26,7 @@
  * Every message is "path:line:col: key: what was found; what was expected". The grid's size is
  * checked against max_tasks with overflow-safe products before any per-axis or per-point memory is
  * allocated for it. */
-#include "iclsweep/spec.h"
+#include "iclsweep/spec/spec.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -41,8 +41,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "iclsweep/hash.h"
-#include "iclsweep/text.h"
+#include "iclsweep/core/hash.h"
+#include "iclsweep/core/text.h"
 
 /* Parsing state: the document, the sweep being filled, and where to report. */
 typedef struct {
@@ -662,7 +662,7 @@ static const char *source_name(isw_source s) {
 
 /* Finds the parameter named by key node kn in the model's table, or reports it as unknown. */
 static isw_status find_param(parser *ps, yaml_node_t *kn, const char *section, int *index) {
-    const isw_model_info *m = ps->sw->model;
+    const isw_model *m = ps->sw->model;
     char key[160], found[64];
     const char *name = scalar(kn);
     if (!name || is_null_scalar(kn))
@@ -1093,7 +1093,7 @@ static isw_status check_memory(parser *ps, double *vals /* [n_params] scratch */
  * point. */
 static isw_status check_points(parser *ps) {
     isw_sweep *sw = ps->sw;
-    const isw_model_info *m = sw->model;
+    const isw_model *m = sw->model;
     double *vals = isw_malloc((size_t)m->n_params * sizeof *vals, ps->err);
     void *cfg = isw_malloc(m->cfg_size, ps->err);
     isw_status st = ISW_OK;
@@ -1374,7 +1374,7 @@ void isw_sweep_point_values(const isw_sweep *sw, int64_t point, double *vals) {
     }
 }
 
-int isw_task_canon_text(const isw_model_info *model, const int *order, const double *vals,
+int isw_task_canon_text(const isw_model *model, const int *order, const double *vals,
                         int64_t replicate, char *buf, int size) {
     int used = snprintf(buf, (size_t)size, "model=%s\n", model->name);
     for (int k = 0; k < model->n_params && used < size; k++) {
@@ -1387,7 +1387,7 @@ int isw_task_canon_text(const isw_model_info *model, const int *order, const dou
     return used;
 }
 
-uint64_t isw_task_identity(const isw_model_info *model, const int *order, const double *vals,
+uint64_t isw_task_identity(const isw_model *model, const int *order, const double *vals,
                            int64_t replicate) {
     char buf[8192];
     int len = isw_task_canon_text(model, order, vals, replicate, buf, sizeof buf);

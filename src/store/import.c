@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iclsweep/keymap.h"
+#include "iclsweep/core/keymap.h"
 #include "store_int.h"
 
 /* What one import needs open: the source's metric datasets, matched to lay's by name. */

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "iclsweep/isolate.h"
+#include "iclsweep/core/isolate.h"
 #include "store_int.h"
 
 #define MAX_TEXT_ATTR 4096         /* name, model, seed, generator, spec_hash */

@@ -7,7 +7,7 @@
 
 #include <hdf5.h>
 
-#include "iclsweep/store.h"
+#include "iclsweep/store/store.h"
 
 #define BLOCK_ROWS 16384 /* rows resolved and written at a time when filling columns */
 

@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iclsweep/hash.h"
+#include "iclsweep/core/hash.h"
 
 /* Resolves row t of the sweep for the store (isw_store_layout.resolve_row). */
 static void resolve_row(void *ctx, int64_t t, isw_store_row *row) {
     isw_layout *L = ctx;
     const isw_sweep *sw = L->sw;
-    const isw_model_info *m = sw->model;
+    const isw_model *m = sw->model;
     isw_task task;
     int64_t g = L->tasks ? L->tasks[t] : t;
     isw_sweep_task(sw, g, &task, L->vals);
@@ -155,10 +155,10 @@ static isw_status shard_tasks(isw_layout *L, int k, int n, isw_error *err) {
     return ISW_OK;
 }
 
-isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_trainer *tr, int shard_k, int shard_n,
+isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_model *tr, int shard_k, int shard_n,
                            isw_error *err) {
     memset(L, 0, sizeof *L);
-    const isw_model_info *m = sw->model;
+    const isw_model *m = sw->model;
     L->sw = sw;
     L->vals = isw_malloc(((size_t)m->n_params + 1) * sizeof *L->vals, err);
     L->cfg = isw_calloc(1, m->cfg_size, err);

@@ -4,9 +4,9 @@
 #ifndef ICLSWEEP_SWEEP_LAYOUT_H
 #define ICLSWEEP_SWEEP_LAYOUT_H
 
-#include "iclsweep/spec.h"
-#include "iclsweep/store.h"
-#include "iclsweep/train.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/store/store.h"
+#include "iclsweep/train/model.h"
 
 #define ISW_LAYOUT_MAX_ATTRS 12
 
@@ -26,7 +26,7 @@ typedef struct {
 /* Builds the layout of sw's result file for trainer tr: the whole sweep (shard_n = 0), or shard
  * shard_k of shard_n (1 <= shard_k <= shard_n), a deterministic part of the tasks balanced by
  * estimated cost. Free with isw_layout_free. */
-isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_trainer *tr, int shard_k, int shard_n,
+isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_model *tr, int shard_k, int shard_n,
                            isw_error *err);
 /* Sets the origins attribute (JSON text, copied): the files --from or merge copies rows from. */
 isw_status isw_layout_set_origins(isw_layout *L, const char *json, isw_error *err);

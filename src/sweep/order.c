@@ -1,6 +1,6 @@
 /* The dispatch order (order.h). Workload: up to ~10^7 tasks over ~10^7 points, ordered once at
  * the start of a run by rank 0: O(points) memory for the ranks, a sort of the rows. */
-#include "order.h"
+#include "iclsweep/sweep/order.h"
 
 #include <math.h>
 #include <stdlib.h>

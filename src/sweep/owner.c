@@ -1,5 +1,5 @@
 /* One writer per result file (owner.h): the lock file, its owner record and the heartbeat. */
-#include "iclsweep/owner.h"
+#include "iclsweep/sweep/owner.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "iclsweep/sweep.h"
+#include "iclsweep/sweep/sweep.h"
 
 #define ISW_PROGRESS_LOG_S 10.0
 #define ISW_PROGRESS_TTY_S 0.25

@@ -19,17 +19,17 @@
 #include <sys/statvfs.h>
 #include <time.h>
 
-#include "iclsweep/isolate.h"
-#include "iclsweep/keymap.h"
-#include "iclsweep/owner.h"
-#include "iclsweep/spec.h"
-#include "iclsweep/store.h"
-#include "iclsweep/sweep.h"
-#include "iclsweep/text.h"
-#include "iclsweep/train.h"
+#include "iclsweep/core/isolate.h"
+#include "iclsweep/core/keymap.h"
+#include "iclsweep/sweep/owner.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/store/store.h"
+#include "iclsweep/sweep/sweep.h"
+#include "iclsweep/core/text.h"
+#include "iclsweep/train/model.h"
 #include "deadline.h"
 #include "layout.h"
-#include "order.h"
+#include "iclsweep/sweep/order.h"
 #include "progress.h"
 #include "protocol.h"
 
@@ -39,7 +39,7 @@
 /* Everything a rank needs to run tasks. */
 typedef struct {
     isw_sweep sw;
-    const isw_trainer *tr;
+    const isw_model *tr;
     isw_layout layout; /* the result file's layout for sw */
     isw_store *store;
     int rank, size;
@@ -102,7 +102,7 @@ static int injected_task_failure(int64_t t, int attempts) {
  * or was stopped, *state what was written. Returns an error only when the file cannot be written. */
 static isw_status run_task(runner *r, int64_t t, int attempts, int check_master, isw_outcome *outcome,
                            int *state, double *wall, isw_error *err) {
-    const isw_model_info *m = r->sw.model;
+    const isw_model *m = r->sw.model;
     isw_task task;
     isw_sweep_task(&r->sw, row_task(r, t), &task, r->vals);
     isw_params_to_cfg(m->params, m->n_params, r->vals, r->cfg);
@@ -800,7 +800,7 @@ static isw_status merged(runner *r, const isw_run_opts *o, isw_error *err) {
  * unless set-up failed. */
 static isw_status set_up_and_run(runner *r, const isw_run_opts *o, isw_error *err) {
     isw_status st = ISW_OK;
-    if (!(r->tr = isw_trainer_find(r->sw.model->name)))
+    if (!(r->tr = isw_model_find(r->sw.model->name)))
         st = isw_fail(err, ISW_EINTERNAL, "model %s cannot be trained by this build", r->sw.model->name);
     if (!st) st = isw_layout_make(&r->layout, &r->sw, r->tr, o->shard_k, o->shard_n, err);
     if ((st = agree(r, st, err))) return st;

@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "iclsweep/sweep.h"
+#include "iclsweep/sweep/sweep.h"
 
 static const int stop_signals[] = {SIGUSR1, SIGTERM, SIGINT};
 #define N_STOP_SIGNALS ((int)(sizeof stop_signals / sizeof stop_signals[0]))

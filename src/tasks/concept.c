@@ -16,7 +16,7 @@
  * flips, then its words, from the one stream it is handed, so a set is a pure function of
  * (seed, stream, kind, n, L, config, form). Events and signs take one 32-bit word of the stream
  * each (word_event, word_sign), drawn in blocks. */
-#include "iclsweep/concept_data.h"
+#include "iclsweep/tasks/concept.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -48,7 +48,7 @@ static void scale_rows(double *q /* [n, d] */, int first, int n, int d, double n
         for (int t = 0; t < d; t++) q[(size_t)i * d + t] *= norm;
 }
 
-isw_status isw_concept_dict_make(isw_concept_dict *dict, const isw_concept_cfg *cfg, uint64_t seed,
+isw_status isw_concept_dict_make(isw_concept_dict *dict, const isw_concept_data *cfg, uint64_t seed,
                                  uint32_t stream, isw_error *err) {
     int d = (int)cfg->d, K = (int)cfg->K, Kirr = (int)cfg->K_irr;
     memset(dict, 0, sizeof *dict);
@@ -185,7 +185,7 @@ static inline void add_atom(const atom_sink *to, int atom, int coef) {
 /* A word's atoms: a_k and s times its polarity atom (k2's likewise), then one word of the stream
  * for every other concept (with probability p_poly: a_kk and a random sign times its polarity
  * atom) and one for each irrelevant atom nu_j (with probability p_irr, a random sign). */
-static void draw_atoms(const atom_sink *to, const isw_concept_cfg *cfg, isw_cset_kind kind, int k,
+static void draw_atoms(const atom_sink *to, const isw_concept_data *cfg, isw_cset_kind kind, int k,
                        int k2, int s, isw_rng *rng) {
     const isw_concept_dict *dict = to->dict;
     add_atom(to, k, 1);
@@ -208,7 +208,7 @@ static void draw_atoms(const atom_sink *to, const isw_concept_cfg *cfg, isw_cset
     }
 }
 
-void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const isw_concept_cfg *cfg,
+void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const isw_concept_data *cfg,
                       isw_cset_kind kind, int k, int k2, int s, isw_rng *rng) {
     int d = dict->d;
     if (cfg->noise > 0)
@@ -221,7 +221,7 @@ void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const i
 
 /* A dense word, rounded into out[d]. */
 static void dense_word(float *out /* [d] */, isw_concept_set *set, const isw_concept_dict *dict,
-                       const isw_concept_cfg *cfg, int k, int k2, int s, isw_rng *rng) {
+                       const isw_concept_data *cfg, int k, int k2, int s, isw_rng *rng) {
     isw_concept_word(set->word, dict, cfg, set->kind, k, k2, s, rng);
     for (int t = 0; t < set->d; t++) out[t] = (float)set->word[t];
 }
@@ -230,14 +230,14 @@ static void dense_word(float *out /* [d] */, isw_concept_set *set, const isw_con
  * (zeroed by the caller). */
 static void coded_word(signed char *wc /* [na, L] at the word's column */, double *zn,
                        const isw_concept_set *set, const isw_concept_dict *dict,
-                       const isw_concept_cfg *cfg, int k, int k2, int s, isw_rng *rng) {
+                       const isw_concept_data *cfg, int k, int k2, int s, isw_rng *rng) {
     *zn = cfg->noise > 0 ? cfg->noise * isw_rng_normal(rng) : 0.0;
     atom_sink to = {dict, NULL, wc, set->L};
     draw_atoms(&to, cfg, set->kind, k, k2, s, rng);
 }
 
 /* The prompt's concept under each distribution. */
-static int draw_concept(isw_cset_kind kind, const isw_concept_cfg *cfg, int K, isw_rng *rng) {
+static int draw_concept(isw_cset_kind kind, const isw_concept_data *cfg, int K, isw_rng *rng) {
     double u = isw_rng_uniform(rng);
     if (kind == ISW_CSET_SKEW) {
         if (u < cfg->ood_skew || K == 1) return 0;
@@ -248,7 +248,7 @@ static int draw_concept(isw_cset_kind kind, const isw_concept_cfg *cfg, int K, i
 }
 
 static void fill_prompt(isw_concept_set *set, int i, const isw_concept_dict *dict,
-                        const isw_concept_cfg *cfg, isw_rng *rng) {
+                        const isw_concept_data *cfg, isw_rng *rng) {
     int L = set->L, d = set->d, K = dict->K;
     int k = draw_concept(set->kind, cfg, K, rng), k2 = -1;
     if (set->kind == ISW_CSET_CROSS && K > 1) {
@@ -259,7 +259,7 @@ static void fill_prompt(isw_concept_set *set, int i, const isw_concept_dict *dic
      * demonstration, whether its label flips (bits 1-31) */
     word_block w = words_of(rng, L + 2);
     int tau = word_sign(next_word(&w));
-    if (cfg->label_map == 1) tau = 1;
+    if (cfg->label_map_fixed) tau = 1;
     signed char *y = set->y + (size_t)i * (L + 1), *s = set->s + (size_t)i * (L + 1);
     for (int l = 0; l <= L; l++) {
         uint32_t r = next_word(&w);
@@ -282,7 +282,7 @@ static void fill_prompt(isw_concept_set *set, int i, const isw_concept_dict *dic
 }
 
 void isw_concept_fill(isw_concept_set *set, int n, isw_cset_kind kind, const isw_concept_dict *dict,
-                      const isw_concept_cfg *cfg, isw_rng *rng) {
+                      const isw_concept_data *cfg, isw_rng *rng) {
     set->kind = kind;
     set->n = n < set->cap ? n : set->cap;
     for (int i = 0; i < set->n; i++) fill_prompt(set, i, dict, cfg, rng);

@@ -7,7 +7,7 @@
  * for dMMSE. Everything is float64. The eigendecomposition serves three purposes at once: the
  * zero-mode count, the exact condition number (so the Cholesky result is never reported when it
  * cannot be trusted) and the pseudo-inverse fallback. */
-#include "iclsweep/linattn_theory.h"
+#include "iclsweep/train/linattn_theory.h"
 
 #include <cblas.h>
 #include <lapacke.h>

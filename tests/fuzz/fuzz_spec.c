@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "iclsweep/spec.h"
+#include "iclsweep/spec/spec.h"
 
 #define FUZZ_MAX_TASKS 20000
 

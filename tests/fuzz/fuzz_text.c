@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iclsweep/text.h"
+#include "iclsweep/core/text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

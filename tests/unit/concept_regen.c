@@ -7,12 +7,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "iclsweep/concept_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
 static int print_log(void *ctx, int64_t index, int64_t step, const double *v) {
-    const isw_trainer *tr = ctx;
+    const isw_model *tr = ctx;
     printf("%lld %lld", (long long)index, (long long)step);
     for (int i = 0; i < tr->n_traj; i++) printf(" %a", v[i]);
     printf("\n");
@@ -20,8 +20,8 @@ static int print_log(void *ctx, int64_t index, int64_t step, const double *v) {
 }
 
 int main(void) {
-    const isw_trainer *tr = isw_trainer_find("concept");
-    const isw_model_info *m = tr->model;
+    const isw_model *tr = isw_model_find("concept");
+    const isw_model *m = tr;
     double vals[128];
     isw_concept_cfg c;
     isw_params_defaults(m->params, m->n_params, vals);

@@ -10,18 +10,20 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/concept_data.h"
-#include "iclsweep/concept_params.h"
-#include "iclsweep/concept_tf.h"
-#include "iclsweep/model.h"
+#include "iclsweep/tasks/concept.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/models/concept.h"
+#include "iclsweep/train/model.h"
 
-extern const isw_model_info isw_concept_model;
+/* The data knobs of a config, as the generators take them (a temporary of the call). */
+#define DATA(cfg) ((const isw_concept_data[]){isw_concept_data_of(cfg)})
+
 
 static isw_concept_cfg defaults(void) {
     double vals[128];
     isw_concept_cfg cfg;
-    isw_params_defaults(isw_concept_model.params, isw_concept_model.n_params, vals);
-    isw_params_to_cfg(isw_concept_model.params, isw_concept_model.n_params, vals, &cfg);
+    isw_params_defaults(isw_concept_params, ISW_CONCEPT_N_PARAMS, vals);
+    isw_params_to_cfg(isw_concept_params, ISW_CONCEPT_N_PARAMS, vals, &cfg);
     return cfg;
 }
 
@@ -36,7 +38,7 @@ static void test_dictionary(void) {
     cfg.d = 21; /* 2K + K_irr = 16 <= 21: odd d, not all of R^d used */
     isw_concept_dict dict;
     isw_error err;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 5, 0, &err) == ISW_OK, "dict: %s", err.msg);
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 5, 0, &err) == ISW_OK, "dict: %s", err.msg);
     int d = dict.d, nw = 2 * dict.K + dict.K_irr;
     double worst = 0.0;
     for (int i = 0; i < nw; i++) {
@@ -55,7 +57,7 @@ static void test_dictionary(void) {
     CHECK(worst < 1e-13, "atoms orthogonal: %g", worst);
     isw_concept_dict_free(&dict);
     cfg.d = 15;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 5, 0, &err) == ISW_EINPUT, "d < 2K + K_irr rejected");
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 5, 0, &err) == ISW_EINPUT, "d < 2K + K_irr rejected");
 }
 
 /* Labels, polarities and concepts balanced; the query's label determined by tau s_q. */
@@ -66,11 +68,11 @@ static void test_balance(void) {
     isw_error err;
     isw_rng rng;
     int n = 4000, L = (int)cfg.L;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 9, 0, &err) == ISW_OK, "dict");
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 9, 0, &err) == ISW_OK, "dict");
     CHECK(isw_concept_set_alloc(&set, n, L, (int)cfg.d, 0, 2 * (int)cfg.K + (int)cfg.K_irr, &err) == ISW_OK,
           "alloc");
     isw_rng_init(&rng, 9, 7);
-    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
+    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, DATA(&cfg), &rng);
     double ypos = 0, ydemo = 0, per_k[64] = {0};
     for (int i = 0; i < n; i++) {
         ypos += set.y[(size_t)i * (L + 1) + L] > 0;
@@ -82,14 +84,14 @@ static void test_balance(void) {
     CHECK(fabs(ydemo / (n * L) - 0.5) < 0.01, "demo labels balanced");
     for (int k = 0; k < cfg.K; k++) CHECK(fabs(per_k[k] / n - 1.0 / cfg.K) < 0.03, "concept %d share", k);
     /* skewed OOD set: concept 0 at ood_skew */
-    isw_concept_fill(&set, n, ISW_CSET_SKEW, &dict, &cfg, &rng);
+    isw_concept_fill(&set, n, ISW_CSET_SKEW, &dict, DATA(&cfg), &rng);
     double k0 = 0;
     for (int i = 0; i < n; i++) k0 += set.k1[i] == 0;
     CHECK(fabs(k0 / n - cfg.ood_skew) < 0.03, "skewed set: concept 0 share %g", k0 / n);
     /* label flips at the configured rate; fixed label map gives y = s */
     cfg.label_flip = 0.2;
     cfg.label_map = 1;
-    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
+    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, DATA(&cfg), &rng);
     double flips = 0, qbad = 0;
     for (int i = 0; i < n; i++) {
         const signed char *y = set.y + (size_t)i * (L + 1), *s = set.s + (size_t)i * (L + 1);
@@ -109,13 +111,13 @@ static void test_coactivation(void) {
     isw_concept_dict dict;
     isw_error err;
     isw_rng rng;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 11, 0, &err) == ISW_OK, "dict");
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 11, 0, &err) == ISW_OK, "dict");
     isw_rng_init(&rng, 11, 3);
     int d = dict.d, n = 20000;
     double x[4096], poly = 0, irr = 0, own_ok = 1;
     for (int i = 0; i < n; i++) {
         int k = i % dict.K, s = (i / dict.K) % 2 ? 1 : -1;
-        isw_concept_word(x, &dict, &cfg, ISW_CSET_IID, k, -1, s, &rng);
+        isw_concept_word(x, &dict, DATA(&cfg), ISW_CSET_IID, k, -1, s, &rng);
         for (int kk = 0; kk < dict.K; kk++) {
             double pa = dot(x, ISW_DICT_A(&dict, kk), d) / (cfg.norm_a * cfg.norm_a);
             double pb = dot(x, ISW_DICT_B(&dict, kk), d) / (cfg.norm_b * cfg.norm_b);
@@ -134,9 +136,9 @@ static void test_coactivation(void) {
     CHECK(fabs(rp - cfg.p_poly) < 0.01, "polysemy rate %g vs %g", rp, cfg.p_poly);
     CHECK(fabs(ri - cfg.p_irr) < 0.01, "irrelevant rate %g vs %g", ri, cfg.p_irr);
     /* switched semantics carries b_(k+1 mod K); cross-concept words carry both concepts */
-    isw_concept_word(x, &dict, &cfg, ISW_CSET_SWITCH, 1, -1, 1, &rng);
+    isw_concept_word(x, &dict, DATA(&cfg), ISW_CSET_SWITCH, 1, -1, 1, &rng);
     CHECK(fabs(dot(x, ISW_DICT_B(&dict, 2), d) / (cfg.norm_b * cfg.norm_b) - 1) < 1e-9, "switched atom");
-    isw_concept_word(x, &dict, &cfg, ISW_CSET_CROSS, 0, 3, -1, &rng);
+    isw_concept_word(x, &dict, DATA(&cfg), ISW_CSET_CROSS, 0, 3, -1, &rng);
     CHECK(fabs(dot(x, ISW_DICT_A(&dict, 3), d) - cfg.norm_a * cfg.norm_a) < 1e-9 &&
               fabs(dot(x, ISW_DICT_B(&dict, 0), d) + cfg.norm_b * cfg.norm_b) < 1e-9,
           "cross-concept word");
@@ -151,12 +153,12 @@ static void test_noise(void) {
     isw_concept_dict dict;
     isw_error err;
     isw_rng rng;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 13, 0, &err) == ISW_OK, "dict");
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 13, 0, &err) == ISW_OK, "dict");
     isw_rng_init(&rng, 13, 4);
     int d = dict.d, n = 4000;
     double x[4096], sum = 0, sq = 0;
     for (int i = 0; i < n; i++) {
-        isw_concept_word(x, &dict, &cfg, ISW_CSET_IID, 2, -1, 1, &rng);
+        isw_concept_word(x, &dict, DATA(&cfg), ISW_CSET_IID, 2, -1, 1, &rng);
         for (int t = 0; t < d; t++) {
             double e = x[t] - ISW_DICT_A(&dict, 2)[t] - ISW_DICT_B(&dict, 2)[t];
             sum += e;
@@ -179,10 +181,10 @@ static void test_coded_noise(void) {
     isw_error err;
     isw_rng rng;
     int n = 2000, L = (int)cfg.L, na = (int)isw_concept_atoms(&cfg), K = (int)cfg.K;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 17, 0, &err) == ISW_OK, "dict");
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 17, 0, &err) == ISW_OK, "dict");
     CHECK(isw_concept_set_alloc(&set, n, L, (int)cfg.d, 1, na, &err) == ISW_OK, "alloc");
     isw_rng_init(&rng, 17, 3);
-    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, &cfg, &rng);
+    isw_concept_fill(&set, n, ISW_CSET_IID, &dict, DATA(&cfg), &rng);
     double sum = 0, sq = 0, N = (double)n * L;
     int own = 1;
     for (int i = 0; i < n; i++)
@@ -254,8 +256,8 @@ static void test_blas_vs_naive(int d, int dh, int m, int L, int B) {
  * independent draws both. Either way the draws are N(0, init^2) and W_O is its own draw. The
  * enum and the table's choice names agree. */
 static void test_init(void) {
-    const isw_param_def *p = &isw_concept_model.params[isw_param_find(
-        isw_concept_model.params, isw_concept_model.n_params, "qk_init")];
+    const isw_param_def *p = &isw_concept_params[isw_param_find(
+        isw_concept_params, ISW_CONCEPT_N_PARAMS, "qk_init")];
     CHECK(isw_param_choice_index(p, "tied") == ISW_QK_tied &&
               isw_param_choice_index(p, "independent") == ISW_QK_independent && defaults().qk_init == ISW_QK_tied,
           "qk_init choices match their enum; tied is the default");
@@ -285,9 +287,9 @@ static void test_init(void) {
 static void expect_rejected(isw_concept_cfg cfg, const char *param) {
     int blame = -1;
     char why[256] = "";
-    isw_status st = isw_concept_model.check(&cfg, &blame, why, sizeof why);
+    isw_status st = isw_concept_check(&cfg, &blame, why, sizeof why);
     CHECK(st == ISW_EINPUT, "rejected (%s)", param);
-    CHECK(blame >= 0 && strcmp(isw_concept_model.params[blame].name, param) == 0, "blames %s: %s", param,
+    CHECK(blame >= 0 && strcmp(isw_concept_params[blame].name, param) == 0, "blames %s: %s", param,
           why);
 }
 
@@ -295,13 +297,13 @@ static void test_bad_configs(void) {
     isw_concept_cfg ok = defaults(), c;
     int blame;
     char why[256];
-    CHECK(isw_concept_model.check(&ok, &blame, why, sizeof why) == ISW_OK, "defaults accepted: %s", why);
+    CHECK(isw_concept_check(&ok, &blame, why, sizeof why) == ISW_OK, "defaults accepted: %s", why);
     c = ok, c.d = 15, expect_rejected(c, "d");       /* 2K + K_irr = 16 */
     c = ok, c.K = 30, expect_rejected(c, "d");
     c = ok, c.width = 33, expect_rejected(c, "width");
     c = ok, c.n_train = 32, expect_rejected(c, "batch");
     c = ok, c.n_train = 0, c.batch = 100000;
-    CHECK(isw_concept_model.check(&c, &blame, why, sizeof why) == ISW_OK, "fresh prompts: any batch");
+    CHECK(isw_concept_check(&c, &blame, why, sizeof why) == ISW_OK, "fresh prompts: any batch");
 }
 
 int main(void) {

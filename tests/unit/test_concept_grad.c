@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/concept_tf.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/models/concept.h"
+#include "iclsweep/core/rng.h"
 
 enum { B = 5, L = 4 };
 

@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iclsweep/concept_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/core/schedule.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/core/schedule.h"
+#include "iclsweep/train/model.h"
 #include "check.h"
 
 #define MAX_LOG 4096
@@ -29,7 +31,7 @@
 #endif
 
 typedef struct {
-    const isw_trainer *tr;
+    const isw_model *tr;
     int verbose;
     int64_t n, steps[MAX_LOG];
     double v[MAX_LOG][MAX_TRAJ];
@@ -50,7 +52,7 @@ static int record(void *ctx, int64_t index, int64_t step, const double *values) 
     return 0;
 }
 
-static int metric(const isw_trainer *tr, const char *name, int final) {
+static int metric(const isw_model *tr, const char *name, int final) {
     int n = final ? tr->n_final : tr->n_traj;
     const isw_metric_def *defs = final ? tr->final : tr->traj;
     for (int i = 0; i < n; i++)
@@ -58,7 +60,7 @@ static int metric(const isw_trainer *tr, const char *name, int final) {
     return -1;
 }
 
-static isw_concept_cfg defaults(const isw_model_info *model) {
+static isw_concept_cfg defaults(const isw_model *model) {
     double vals[128];
     isw_concept_cfg cfg;
     isw_params_defaults(model->params, model->n_params, vals);
@@ -66,7 +68,7 @@ static isw_concept_cfg defaults(const isw_model_info *model) {
     return cfg;
 }
 
-static isw_train_result run(const isw_trainer *tr, const isw_concept_cfg *cfg, uint64_t seed,
+static isw_train_result run(const isw_model *tr, const isw_concept_cfg *cfg, uint64_t seed,
                             recorder *rec, double *final) {
     isw_log_sink sink = {rec, record};
     isw_train_result res;
@@ -122,8 +124,8 @@ static void check_paper_mechanism(const recorder *rec, double err_bound, double 
         CHECK(at(rec, ood[i], -1) <= ood_bound, "%s %g <= %g", ood[i], at(rec, ood[i], -1), ood_bound);
 }
 
-static void test_default_learns(const isw_trainer *tr, recorder *rec) {
-    isw_concept_cfg cfg = defaults(tr->model);
+static void test_default_learns(const isw_model *tr, recorder *rec) {
+    isw_concept_cfg cfg = defaults(tr);
     double final[128];
     isw_train_result res = run(tr, &cfg, 20241122, rec, final);
     CHECK(res.status == ISW_TRAIN_DONE, "status %d (%s)", res.status, res.reason);
@@ -141,8 +143,8 @@ static void test_default_learns(const isw_trainer *tr, recorder *rec) {
 }
 
 /* The fixed label map at the default point, over a shorter run. */
-static void test_fixed_map_learns(const isw_trainer *tr, recorder *rec) {
-    isw_concept_cfg cfg = defaults(tr->model);
+static void test_fixed_map_learns(const isw_model *tr, recorder *rec) {
+    isw_concept_cfg cfg = defaults(tr);
     cfg.label_map = 1; /* fixed */
     cfg.steps = 600;
     cfg.n_test = 1024;
@@ -155,8 +157,8 @@ static void test_fixed_map_learns(const isw_trainer *tr, recorder *rec) {
 /* qk_init: independent on a seed where the degeneracy shows: one concept picks the opposite sign,
  * so caw stays well below 1 although attention is selective and the training set is fit, and
  * switched semantics fail. */
-static void test_ablation_degenerate(const isw_trainer *tr, recorder *rec) {
-    isw_concept_cfg cfg = defaults(tr->model);
+static void test_ablation_degenerate(const isw_model *tr, recorder *rec) {
+    isw_concept_cfg cfg = defaults(tr);
     cfg.qk_init = ISW_QK_independent;
     cfg.steps = 600;
     cfg.n_test = 1024;
@@ -172,8 +174,8 @@ static void test_ablation_degenerate(const isw_trainer *tr, recorder *rec) {
     CHECK(at(rec, "ood_switch_err", -1) > 0.2, "switched semantics fail: %g", at(rec, "ood_switch_err", -1));
 }
 
-static void test_bit_identical(const isw_trainer *tr, recorder *a, recorder *b) {
-    isw_concept_cfg cfg = defaults(tr->model);
+static void test_bit_identical(const isw_model *tr, recorder *a, recorder *b) {
+    isw_concept_cfg cfg = defaults(tr);
     cfg.steps = 40;
     cfg.log_every = 10;
     cfg.n_test = 256;
@@ -187,8 +189,8 @@ static void test_bit_identical(const isw_trainer *tr, recorder *a, recorder *b) 
     CHECK(memcmp(a->v[1], b->v[1], sizeof(a->v[0])) != 0, "another seed differs");
 }
 
-static void test_divergence(const isw_trainer *tr, recorder *rec) {
-    isw_concept_cfg cfg = defaults(tr->model);
+static void test_divergence(const isw_model *tr, recorder *rec) {
+    isw_concept_cfg cfg = defaults(tr);
     cfg.steps = 200;
     cfg.n_test = 64;
     /* no lr inside the table's range overflows this model (logistic loss and ReLU stay finite), so
@@ -202,7 +204,7 @@ static void test_divergence(const isw_trainer *tr, recorder *rec) {
 }
 
 int main(void) {
-    const isw_trainer *tr = isw_trainer_find("concept");
+    const isw_model *tr = isw_model_find("concept");
     CHECK(tr != NULL, "concept trainer registered");
     if (!tr) return check_report("test_concept_learn");
     static recorder a, b;

@@ -2,7 +2,7 @@
  * the naive reference on the same prompts' materialized tokens: outputs, attention weights and
  * every gradient, on odd shapes and on all prompt-set kinds (cross-concept words carry two
  * concepts' labels). Relative differences must stay at rounding level (1e-12). And the coded
- * evaluation sets (demonstration words as atom coefficients, include/iclsweep/concept_data.h):
+ * evaluation sets (demonstration words as atom coefficients, include/iclsweep/tasks/concept.h):
  * without noise a coded set is the same prompts as a dense set drawn from the same stream, and
  * the coded forward must give the dense forward's outputs and attention weights (up to the
  * single-precision rounding of the dense words).
@@ -12,9 +12,13 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/concept_data.h"
-#include "iclsweep/concept_tf.h"
-#include "iclsweep/model.h"
+#include "iclsweep/tasks/concept.h"
+#include "iclsweep/models/concept.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/train/model.h"
+
+/* The data knobs of a config, as the generators take them (a temporary of the call). */
+#define DATA(cfg) ((const isw_concept_data[]){isw_concept_data_of(cfg)})
 
 /* max |a - b| / max(|a|, 1e-300) over n entries */
 static double rel_diff(const double *a, const double *b, long n) {
@@ -33,7 +37,7 @@ typedef struct {
 
 /* The model's defaults with the shape's sizes, word noise `noise` and polysemy 0.5. */
 static isw_concept_cfg shape_cfg(const shape *s, double noise) {
-    const isw_model_info *model = isw_model_find("concept");
+    const isw_model *model = isw_model_find("concept");
     isw_concept_cfg cfg;
     double vals[256];
     isw_params_defaults(model->params, model->n_params, vals);
@@ -52,14 +56,14 @@ static void check_shape(const shape *s) {
     memset(&w, 0, sizeof w);
     isw_ctf_dims dims = {s->d, 2 * s->d, s->dh, s->m};
     int D = 2 * s->d, B = s->B, L = s->L;
-    CHECK(isw_concept_dict_make(&dict, &cfg, 99, 0, &err) == ISW_OK, "%s", err.msg);
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 99, 0, &err) == ISW_OK, "%s", err.msg);
     CHECK(isw_concept_set_alloc(&set, B, L, s->d, 0, 2 * s->K + s->K_irr, &err) == ISW_OK, "%s", err.msg);
     CHECK(isw_ctf_alloc(&net, dims, &err) == ISW_OK, "%s", err.msg);
     CHECK(isw_ctf_work_alloc(&w, dims, B, L, &err) == ISW_OK && isw_ctf_work_alloc_labels(&w, dims, 2 * s->K, &err) == ISW_OK,
           "%s", err.msg);
     isw_rng rng;
     isw_rng_init(&rng, 5, 1);
-    isw_concept_fill(&set, B, s->kind, &dict, &cfg, &rng);
+    isw_concept_fill(&set, B, s->kind, &dict, DATA(&cfg), &rng);
     isw_ctf_init_weights(&net, &rng, 0.7, 0);
 
     double *h = malloc(sizeof(double) * (size_t)B * L * D), *xq = malloc(sizeof(double) * (size_t)B * s->d);
@@ -115,7 +119,7 @@ static void check_coded(const shape *s) {
     isw_ctf net;
     isw_ctf_work w;
     isw_ctf_dims dims = {d, 2 * d, s->dh, s->m};
-    CHECK(isw_concept_dict_make(&dict, &cfg, 98, 0, &err) == ISW_OK, "%s", err.msg);
+    CHECK(isw_concept_dict_make(&dict, DATA(&cfg), 98, 0, &err) == ISW_OK, "%s", err.msg);
     CHECK(isw_concept_set_alloc(&dense, B, L, d, 0, na, &err) == ISW_OK &&
               isw_concept_set_alloc(&coded, B, L, d, 1, na, &err) == ISW_OK,
           "%s", err.msg);
@@ -125,9 +129,9 @@ static void check_coded(const shape *s) {
           "%s", err.msg);
     isw_rng rng;
     isw_rng_init(&rng, 6, 1);
-    isw_concept_fill(&dense, B, s->kind, &dict, &cfg, &rng);
+    isw_concept_fill(&dense, B, s->kind, &dict, DATA(&cfg), &rng);
     isw_rng_init(&rng, 6, 1);
-    isw_concept_fill(&coded, B, s->kind, &dict, &cfg, &rng);
+    isw_concept_fill(&coded, B, s->kind, &dict, DATA(&cfg), &rng);
     isw_ctf_init_weights(&net, &rng, 0.7, 0);
     double *xw = malloc(sizeof(double) * (size_t)B * L * d), *xq = malloc(sizeof(double) * (size_t)B * d);
     double *lc = malloc(sizeof(double) * (size_t)B * nlab), *le = malloc(sizeof(double) * (size_t)B * nlab);
@@ -153,7 +157,7 @@ static void check_coded(const shape *s) {
     CHECK(e_f < 1e-6 && e_a < 1e-6, "coded forward differs from dense: %g %g", e_f, e_a);
     /* with noise: the attention weights are the softmax of the defined scores */
     cfg.noise = 0.3;
-    isw_concept_fill(&coded, B, s->kind, &dict, &cfg, &rng);
+    isw_concept_fill(&coded, B, s->kind, &dict, DATA(&cfg), &rng);
     isw_concept_batch(&coded, &dict, NULL, 0, B, xw, xp, &wc, &zn, xq, lc, le, yl, y);
     isw_ctf_batch cn = {NULL, xq, nlab, dict.labels, lc, le, yl, na, dict.words, wc, zn};
     isw_ctf_forward_eval_s(&net, &w, &cn, B, L);

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/linattn.h"
-#include "iclsweep/linreg.h"
+#include "iclsweep/models/linattn.h"
+#include "iclsweep/tasks/linattn.h"
 
 typedef struct {
     int D, N, D1, Q;

@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/linattn.h"
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/linattn_theory.h"
-#include "iclsweep/linreg.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/linattn.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/train/linattn_theory.h"
+#include "iclsweep/tasks/linattn.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
 enum { D = 1, N = 3, D1 = 2, Q = 4 };
 
@@ -92,8 +92,8 @@ static void check_sampling(void) {
 }
 
 static void check_equipartition(void) {
-    const isw_model_info *m = isw_model_find("linattn");
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     double vals[64], f[64];
     isw_linattn_cfg c;
     isw_params_defaults(m->params, m->n_params, vals);

@@ -9,9 +9,10 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/core/schedule.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
 #define MAX_LOG 64
 #define MAX_M 64
@@ -35,7 +36,7 @@ static int on_log(void *ctx, int64_t index, int64_t step, const double *values) 
 }
 
 static isw_linattn_cfg base_cfg(void) {
-    const isw_model_info *m = isw_model_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
     double vals[64];
     isw_linattn_cfg c;
     isw_params_defaults(m->params, m->n_params, vals);
@@ -45,7 +46,7 @@ static isw_linattn_cfg base_cfg(void) {
 }
 
 static isw_train_result run(const isw_linattn_cfg *c, uint64_t seed, rec_t *rec, double *final) {
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     isw_log_sink sink = {rec, on_log};
     isw_train_result res;
     isw_error err = {0};
@@ -64,7 +65,7 @@ static int same(double a, double b, double rtol) {
 }
 
 static void check_paths(isw_linattn_cfg c, const char *what) {
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     static rec_t rg, rs;
     double fg[MAX_M], fs[MAX_M];
     c.grad_path = 1; /* gram */
@@ -123,7 +124,7 @@ int main(void) {
     r = run(&c, 6, &rec, f);
     CHECK(r.status == ISW_TRAIN_DONE && f[0] < rec.v[0][0], "sgd: status %d, loss %g -> %g", r.status, rec.v[0][0], f[0]);
     /* stop request */
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     isw_error err = {0};
     memset(&rec, 0, sizeof rec);
     rec.n_traj = t->n_traj, rec.stop_at = 2;

@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/linattn.h"
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/linattn_theory.h"
-#include "iclsweep/linreg.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/linattn.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/train/linattn_theory.h"
+#include "iclsweep/tasks/linattn.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
 static void make_set(isw_linattn_set *set, int D, int N, int64_t P, double noise, uint64_t seed) {
     isw_linreg gen;
@@ -90,7 +90,7 @@ static void check_identity_mse(int D, int N, int64_t n, double c) {
 }
 
 static isw_linattn_cfg base_cfg(void) {
-    const isw_model_info *m = isw_model_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
     double vals[64];
     isw_linattn_cfg c;
     isw_params_defaults(m->params, m->n_params, vals);
@@ -98,7 +98,7 @@ static isw_linattn_cfg base_cfg(void) {
     return c;
 }
 
-static double final_of(const isw_trainer *t, const double *f, const char *name) {
+static double final_of(const isw_model *t, const double *f, const char *name) {
     for (int k = 0; k < t->n_final; k++)
         if (strcmp(t->final[k].name, name) == 0) return f[k];
     CHECK(0, "no final metric %s", name);
@@ -106,7 +106,7 @@ static double final_of(const isw_trainer *t, const double *f, const char *name) 
 }
 
 static void check_trained_reaches_gibbs(void) {
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     isw_linattn_cfg c = base_cfg();
     c.D = 3, c.N = 20, c.P = 2000, c.P_test = 500, c.optimizer = 1, c.lr = 0.2, c.steps = 4000, c.log_every = 1000;
     double f[64];

@@ -8,19 +8,19 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/model.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/train/model.h"
+#include "iclsweep/train/model.h"
 
-static double get(const isw_trainer *t, const double *f, const char *name) {
+static double get(const isw_model *t, const double *f, const char *name) {
     for (int k = 0; k < t->n_final; k++)
         if (!strcmp(t->final[k].name, name)) return f[k];
     return NAN;
 }
 
 static void point(int D, int N, int64_t P, double *mse, double *diag, double *off) {
-    const isw_model_info *m = isw_model_find("linattn");
-    const isw_trainer *t = isw_trainer_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
+    const isw_model *t = isw_model_find("linattn");
     double vals[64], f[64];
     isw_linattn_cfg c;
     isw_params_defaults(m->params, m->n_params, vals);

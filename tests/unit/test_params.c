@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/model.h"
+#include "iclsweep/train/model.h"
 
-static void test_model(const isw_model_info *m) {
+static void test_model(const isw_model *m) {
     double vals[256];
     char expected[128];
     CHECK(m->n_params > 0 && m->n_params <= 256, "%s has %d parameters", m->name, m->n_params);
@@ -34,7 +34,7 @@ static void test_model(const isw_model_info *m) {
 
 /* The typed struct sees what the generic table wrote: a round trip through offsets. */
 static void test_cfg_round_trip(void) {
-    const isw_model_info *m = isw_model_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
     double vals[256];
     isw_params_defaults(m->params, m->n_params, vals);
     int iD = isw_param_find(m->params, m->n_params, "D");
@@ -55,13 +55,13 @@ static void test_cfg_round_trip(void) {
 /* "beta2: 1" said "expected a number in [0, 1]" because %g rounded the maximum 0.999999999
  * (issue 14): every printed range is the real one, and reads back as the table's bounds. */
 static void test_expected_range_is_real(void) {
-    const isw_model_info *m = isw_model_find("linattn");
+    const isw_model *m = isw_model_find("linattn");
     const isw_param_def *beta2 = &m->params[isw_param_find(m->params, m->n_params, "beta2")];
     char expected[128], range[128];
     CHECK(isw_param_check(beta2, 1.0, expected, sizeof expected) == ISW_EINPUT, "beta2 = 1 is refused");
     CHECK(strcmp(expected, "a number in [0, 0.999999999]") == 0, "beta2 expects '%s'", expected);
     for (int k = 0; k < isw_model_count(); k++) {
-        const isw_model_info *mk = isw_model_at(k);
+        const isw_model *mk = isw_model_at(k);
         for (int i = 0; i < mk->n_params; i++) {
             const isw_param_def *p = &mk->params[i];
             if (p->type != ISW_P_REAL && p->type != ISW_P_INT) continue;
@@ -78,7 +78,7 @@ static void test_expected_range_is_real(void) {
  * undefined behaviour, printed as -9223372036854775808 (issue 14). The sanitizer build aborts on
  * the conversion, so reaching the checks is half the test. */
 static void test_canon_of_unrepresentable_values(void) {
-    const isw_model_info *m = isw_model_find("concept");
+    const isw_model *m = isw_model_find("concept");
     const isw_param_def *K = &m->params[isw_param_find(m->params, m->n_params, "K")];
     const isw_param_def *map = &m->params[isw_param_find(m->params, m->n_params, "label_map")];
     char buf[64];

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/core/rng.h"
 
 static void test_known_answers(void) {
     /* counter[4], key[2] -> out[4], from Random123's kat_vectors ("philox4x32 10" lines). */

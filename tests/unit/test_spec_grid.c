@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/concept_params.h"
-#include "iclsweep/spec.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/spec/spec.h"
 
 static int parse(const char *text, isw_sweep *sw, isw_error *err) {
     return isw_sweep_parse(text, (long)strlen(text), "test.yaml", 0, sw, err);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/text.h"
+#include "iclsweep/core/text.h"
 
 static void expect_escape(const char *src, size_t len, size_t size, const char *want) {
     char dst[256];

@@ -27,7 +27,7 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 /* A prompt set in coefficient form. Owns its arrays (isw_linattn_set_free). */
 typedef struct {

@@ -14,8 +14,8 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/core/rng.h"
 
 typedef struct {
     int D, N;        /* input dimension, context pairs */

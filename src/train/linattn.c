@@ -22,13 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iclsweep/linattn.h"
-#include "iclsweep/linattn_params.h"
-#include "iclsweep/linattn_theory.h"
-#include "iclsweep/linreg.h"
-#include "iclsweep/train.h"
+#include "iclsweep/models/linattn.h"
+#include "iclsweep/models/linattn_params.h"
+#include "iclsweep/train/linattn_theory.h"
+#include "iclsweep/tasks/linattn.h"
+#include "iclsweep/core/hash.h"
+#include "iclsweep/core/schedule.h"
+#include "iclsweep/train/model.h"
 
-extern const isw_model_info isw_linattn_model;
 
 enum { STREAM_POOL = 1, STREAM_TRAIN, STREAM_TEST, STREAM_TEST_POOL, STREAM_INIT, STREAM_NOISE, STREAM_BATCH };
 enum { OPT_ADAM, OPT_GD, OPT_SGD, OPT_LANGEVIN };
@@ -451,11 +452,115 @@ done:
     return st;
 }
 
-const isw_trainer isw_linattn_trainer = {
-    .model = &isw_linattn_model,
+/* The raw draws of the task pool, the training prompts and the test prompts (tokens Z and
+ * targets, before any BLAS touches them): the same on every machine. */
+static isw_status linattn_data_digest(const void *vcfg, uint64_t seed, uint64_t *digest, isw_error *err) {
+    const isw_linattn_cfg *c = vcfg;
+    run_t r;
+    memset(&r, 0, sizeof r);
+    r.D = (int)c->D, r.N = (int)c->N, r.D1 = r.D + 1, r.M = c->M;
+    size_t zn = (size_t)r.D1 * (size_t)(r.N + 1);
+    double *Z = isw_malloc(zn * sizeof(double), err);
+    isw_status st = Z ? isw_linreg_init(&r.gen, r.D, r.N, c->corr, c->y_scale == 1, c->label_noise, err)
+                      : ISW_EINTERNAL;
+    if (!st && r.M > 0 && !(r.pool = isw_malloc((size_t)r.M * (size_t)r.D * sizeof(double), err)))
+        st = ISW_EINTERNAL;
+    uint64_t h = 0;
+    if (!st && r.M > 0) {
+        isw_rng rng;
+        isw_rng_init(&rng, seed, STREAM_POOL);
+        for (int64_t k = 0; k < r.M; k++) isw_linreg_task(&rng, r.D, r.pool + (size_t)k * (size_t)r.D);
+        h = isw_hash_more(h, r.pool, (size_t)r.M * (size_t)r.D * sizeof(double));
+    }
+    const struct { uint32_t stream; int64_t n; int pool; } sets[] = {
+        {STREAM_TRAIN, isw_linattn_train_prompts(c), 1}, {STREAM_TEST, c->P_test, 0},
+        {STREAM_TEST_POOL, r.M > 0 ? c->P_test : 0, 1}};
+    for (int i = 0; !st && i < 3; i++) {
+        isw_rng rng;
+        isw_rng_init(&rng, seed, sets[i].stream);
+        for (int64_t mu = 0; mu < sets[i].n; mu++) {
+            double yq;
+            isw_linreg_draw(&r.gen, &rng, sets[i].pool ? r.pool : NULL, sets[i].pool ? r.M : 0, Z, &yq, NULL);
+            h = isw_hash_more(h, Z, zn * sizeof(double));
+            h = isw_hash_more(h, &yq, sizeof yq);
+        }
+    }
+    free(Z);
+    free(r.pool);
+    isw_linreg_free(&r.gen);
+    *digest = h;
+    return st;
+}
+
+/* ---- the descriptor ------------------------------------------------------------------------ */
+
+/* (D+1)/(N+D+1): the test MSE of W_11 = c* I, the large-P limit, when y = w.x/sqrt(D) has no
+ * label noise (docs/science.md 2). */
+static double large_p_floor(const void *vcfg) {
+    const isw_linattn_cfg *c = vcfg;
+    if (c->y_scale != 0 || c->label_noise != 0.0) return NAN;
+    return (double)(c->D + 1) / (double)(c->N + c->D + 1);
+}
+
+/* The interpolation threshold P = D(D+1), on P and on alpha = P/D^2, where every prompt has its
+ * own task (M = 0). */
+static double threshold_P(const void *vcfg) {
+    const isw_linattn_cfg *c = vcfg;
+    return c->M == 0 ? (double)c->D * (double)(c->D + 1) : NAN;
+}
+
+static double threshold_alpha(const void *vcfg) {
+    const isw_linattn_cfg *c = vcfg;
+    return c->M == 0 ? (double)(c->D + 1) / (double)c->D : NAN;
+}
+
+static const isw_theory_line levels[] = {
+    {"floor", "large-P floor (D+1)/(N+D+1)", "test_mse|test_mse_avg", "",
+     "test MSE of W_11 = c* I, the limit of many tasks (NaN with label noise or y_scale one)", large_p_floor},
+};
+
+static const isw_theory_line marks[] = {
+    {"interp_P", "interpolation threshold P = D(D+1)", "P", "prompts",
+     "where the training set can first pin W down: P = D(D+1) (NaN with a task pool, M > 0)", threshold_P},
+    {"interp_alpha", "interpolation threshold alpha = (D+1)/D", "alpha", "",
+     "the same threshold on alpha = P/D^2 (NaN with a task pool, M > 0)", threshold_alpha},
+};
+
+static const isw_baseline baselines[] = {
+    {"ridge_mse", "ridge (Bayes, fresh tasks)", "test_mse|test_mse_avg"},
+    {"dmmse_mse", "dMMSE (pool posterior)", "test_mse|test_mse_avg"},
+    {"theory_mse", "Gibbs mean (closed form)", "test_mse|test_mse_avg"},
+    {"ridge_mse_pool", "ridge (Bayes)", "test_mse_pool"},
+    {"dmmse_mse_pool", "dMMSE (pool posterior)", "test_mse_pool"},
+    {"theory_mse_pool", "Gibbs mean (closed form)", "test_mse_pool"},
+};
+
+const isw_model isw_model_linattn = {
+    .name = "linattn",
+    .summary = "linear attention on in-context linear regression, the spin-glass model (Li et al. 2024)",
+    .version = "linattn/1",
+    .params = isw_linattn_params,
+    .n_params = ISW_LINATTN_N_PARAMS,
+    .cfg_size = sizeof(isw_linattn_cfg),
+    .check = isw_linattn_check,
+    .derived = "P|dk|batch",
+    .resolve = isw_linattn_resolve,
     .traj = traj_defs,
     .n_traj = N_TRAJ,
     .final = final_defs,
     .n_final = N_FINAL,
+    .log_steps = isw_linattn_log_steps,
+    .cost = isw_linattn_cost,
+    .memory = isw_linattn_memory,
+    .calibration = isw_linattn_calibration,
     .train = linattn_train,
+    .data_digest = linattn_data_digest,
+    .headline = "test_mse",
+    .headline_level = 1.0,
+    .levels = levels,
+    .n_levels = 1,
+    .marks = marks,
+    .n_marks = 2,
+    .baselines = baselines,
+    .n_baselines = 6,
 };

@@ -8,7 +8,7 @@
 #ifndef ICLSWEEP_ISOLATE_H
 #define ICLSWEEP_ISOLATE_H
 
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 /* Runs fn(ctx, err) in a child process and returns its status and message in err; when the child
  * died by a signal, returns ISW_EINTERNAL and sets *signal_out to the signal (0 otherwise). A child

@@ -11,8 +11,8 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
-#include "iclsweep/model.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/train/model.h"
 
 #define ISW_SPEC_MAX_BYTES (1L << 20)          /* a sweep file larger than 1 MiB is refused */
 #define ISW_SPEC_MAX_NODES 100000L             /* YAML nodes visited, aliases expanded */
@@ -49,7 +49,7 @@ typedef struct {
     char *path;  /* as given, for messages */
     char *text;  /* the YAML text, NUL-terminated (stored in result files) */
     char *name;  /* `name:`, or the file's base name */
-    const isw_model_info *model;
+    const isw_model *model;
     uint64_t seed;
     int64_t replicates;
     int skip_invalid;
@@ -108,11 +108,11 @@ void isw_sweep_task(const isw_sweep *sw, int64_t t, isw_task *task, double *vals
 
 /* Identity of a task of `model` with parameter values vals[n_params] and replicate r. order is
  * the name-sorted parameter order (sw->canon_order). */
-uint64_t isw_task_identity(const isw_model_info *model, const int *order, const double *vals,
+uint64_t isw_task_identity(const isw_model *model, const int *order, const double *vals,
                            int64_t replicate);
 
 /* The canonical text hashed into a task identity, into buf[size]; returns its length. */
-int isw_task_canon_text(const isw_model_info *model, const int *order, const double *vals,
+int isw_task_canon_text(const isw_model *model, const int *order, const double *vals,
                         int64_t replicate, char *buf, int size);
 
 /* Relative cost of one task at point `point` (the model's estimate). */

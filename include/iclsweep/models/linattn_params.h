@@ -8,14 +8,14 @@
 
 #include <stdint.h>
 
-#include "iclsweep/params.h"
+#include "iclsweep/core/params.h"
 
 #define ISW_LINATTN_PARAMS(X)                                                                     \
     /* data */                                                                                    \
     X(D, INT, 20, 1, 1000, NULL, "", "input dimension of x and of each task w")                   \
     X(N, INT, 100, 1, 1e6, NULL, "pairs", "context pairs (x_i, y_i) per prompt")                  \
     X(P, INT, 1000, 1, 1e8, NULL, "prompts", "training prompts (unused when alpha > 0)")          \
-    X(alpha, REAL, 0.0, 0, 1e6, NULL, "D^2",                                                     \
+    X(alpha, REAL, 0.0, 0, 1e6, NULL, "",                                                        \
       "task diversity P/D^2 (the paper's alpha); > 0 sets P = max(1, round(alpha D^2)), overriding P") \
     X(M, INT, 0, 0, 1e8, NULL, "tasks",                                                           \
       "task pool size (Raventos); 0 = every training prompt has its own task")                    \
@@ -49,6 +49,19 @@
       "at the end: closed-form Gibbs mean, zero modes, ridge and dMMSE baselines (D <= 40)")
 
 ISW_PARAMS_STRUCT(ISW_LINATTN_PARAMS, isw_linattn_cfg)
+
+/* The rows of the table, in its order. */
+extern const isw_param_def isw_linattn_params[];
+enum { ISW_LINATTN_N_PARAMS = 0 ISW_LINATTN_PARAMS(ISW_PARAM_ONE) };
+
+/* The descriptor's hooks that depend on the config alone (include/iclsweep/train/model.h says
+ * what each returns); each takes an isw_linattn_cfg. */
+isw_status isw_linattn_check(const void *cfg, int *blame, char *why, size_t size);
+double isw_linattn_cost(const void *cfg);
+double isw_linattn_memory(const void *cfg);
+void isw_linattn_calibration(void *cfg);
+int64_t isw_linattn_log_steps(const void *cfg, int64_t *steps);
+void isw_linattn_resolve(void *cfg);
 
 /* The number of training prompts of cfg: P, or round(alpha D^2) (at least 1) when alpha > 0. */
 int64_t isw_linattn_train_prompts(const isw_linattn_cfg *cfg);

@@ -23,9 +23,20 @@
 
 #include <stdint.h>
 
-#include "iclsweep/concept_params.h"
-#include "iclsweep/error.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/core/rng.h"
+
+/* What the generators read: the data knobs of the concept model's parameter table (see there for
+ * their meaning), as the data sees them. The model fills it from its config
+ * (isw_concept_data_of, include/iclsweep/models/concept_params.h). */
+typedef struct {
+    int d, K, K_irr;                            /* word dimension, task and irrelevant concepts */
+    double norm_a, norm_b, norm_nu;             /* word atom norms */
+    double norm_c, norm_d;                      /* label atom norms */
+    double p_poly, p_irr, noise;                /* word sparsity and noise */
+    double concept_skew, label_flip, ood_skew;  /* prompt draws */
+    int label_map_fixed;                        /* 1: tau = +1, 0: a random sign per prompt */
+} isw_concept_data;
 
 /* Dictionary: scaled columns of random orthogonal matrices, stored as rows. */
 typedef struct {
@@ -72,7 +83,7 @@ typedef struct {
  * leading columns of a Haar-random orthogonal matrix, scaled to norm_a, norm_b, norm_nu (words)
  * and norm_c, norm_d (labels, from the next stream). Needs d >= 2K + K_irr. Allocates; free with
  * isw_concept_dict_free. */
-isw_status isw_concept_dict_make(isw_concept_dict *dict, const isw_concept_cfg *cfg, uint64_t seed,
+isw_status isw_concept_dict_make(isw_concept_dict *dict, const isw_concept_data *cfg, uint64_t seed,
                                  uint32_t stream, isw_error *err);
 void isw_concept_dict_free(isw_concept_dict *dict);
 
@@ -91,7 +102,7 @@ void isw_concept_fill(isw_concept_set *set,
                       int n,                      /* prompts to draw, <= set->cap */
                       isw_cset_kind kind,         /* which distribution */
                       const isw_concept_dict *dict,
-                      const isw_concept_cfg *cfg, /* p_poly, p_irr, noise, label_map, ... */
+                      const isw_concept_data *cfg, /* p_poly, p_irr, noise, ... */
                       isw_rng *rng);
 
 /* Materializes prompts idx[0..B) of a dense set (idx NULL: prompts first..first+B) into token
@@ -132,7 +143,7 @@ void isw_concept_batch(const isw_concept_set *set,
 /* Draws one word of concept k (and k2 >= 0 for cross-concept words) with polarity s into
  * x[d], in double precision: d normals (the noise), then the atoms. Exposed for the
  * data-statistics tests. */
-void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const isw_concept_cfg *cfg,
+void isw_concept_word(double *x /* [d] */, const isw_concept_dict *dict, const isw_concept_data *cfg,
                       isw_cset_kind kind, int k, int k2, int s, isw_rng *rng);
 
 #endif

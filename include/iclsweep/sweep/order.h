@@ -12,8 +12,8 @@
 
 #include <stdint.h>
 
-#include "iclsweep/spec.h"
-#include "iclsweep/sweep.h"
+#include "iclsweep/spec/spec.h"
+#include "iclsweep/sweep/sweep.h"
 
 /* Orders rows[n] (rows of the result file) in place for dispatch. task[row] is the sweep's task
  * of each row (NULL: the row is the task). */

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 typedef struct {
     uint64_t *keys; /* [cap] */

@@ -27,9 +27,9 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
-#include "iclsweep/linattn.h"
-#include "iclsweep/linreg.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/models/linattn.h"
+#include "iclsweep/tasks/linattn.h"
 
 #define ISW_LINATTN_ZERO_TOL 1e-9       /* relative eigenvalue below which a mode counts as zero */
 #define ISW_LINATTN_RCOND_MIN 1e-12     /* Cholesky only when cond < 1 / this */

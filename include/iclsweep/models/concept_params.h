@@ -6,7 +6,8 @@
 #ifndef ICLSWEEP_CONCEPT_PARAMS_H
 #define ICLSWEEP_CONCEPT_PARAMS_H
 
-#include "iclsweep/params.h"
+#include "iclsweep/core/params.h"
+#include "iclsweep/tasks/concept.h"
 
 /* The choices of qk_init, listed once: X(name) with SEP between; the table's choices string and
  * the enum below both come from it. */
@@ -59,11 +60,27 @@ enum { ISW_CONCEPT_QK_INITS(ISW_CONCEPT_CHOICE_ENUM_, ) ISW_QK_N };
 
 ISW_PARAMS_STRUCT(ISW_CONCEPT_PARAMS, isw_concept_cfg)
 
-/* ---- a task's memory: shared by the trainer (src/train/concept_train.c) and the estimate ----
+/* The rows of the table, in its order. */
+extern const isw_param_def isw_concept_params[];
+enum { ISW_CONCEPT_N_PARAMS = 0 ISW_CONCEPT_PARAMS(ISW_PARAM_ONE) };
+
+/* The descriptor's hooks that depend on the config alone (include/iclsweep/train/model.h says
+ * what each returns); each takes an isw_concept_cfg. */
+isw_status isw_concept_check(const void *cfg, int *blame, char *why, size_t size);
+double isw_concept_cost(const void *cfg);
+double isw_concept_memory(const void *cfg);
+void isw_concept_calibration(void *cfg);
+int64_t isw_concept_log_steps(const void *cfg, int64_t *steps);
+void isw_concept_resolve(void *cfg);
+
+/* The data knobs of c, as the data generator (include/iclsweep/tasks/concept.h) reads them. */
+isw_concept_data isw_concept_data_of(const isw_concept_cfg *c);
+
+/* ---- a task's memory: shared by the trainer (src/train/concept.c) and the estimate ----
  *
  * A task holds its dictionary, its training set (dense words in single precision) and its
  * evaluation sets (coded words: atom coefficients and one noise term per demonstration, dense
- * query words; include/iclsweep/concept_data.h), each prompt with a few bytes of labels. The
+ * query words; include/iclsweep/tasks/concept.h), each prompt with a few bytes of labels. The
  * evaluation sets are kept in memory while they fit in ISW_CONCEPT_EVAL_KEEP_BYTES together (in
  * the order below); a set past that is regenerated from its own random stream at every log point,
  * ISW_CONCEPT_EVAL_CHUNK prompts at a time. Either way it is the same prompts, so the numbers do
@@ -88,7 +105,7 @@ static inline int64_t isw_concept_atoms(const isw_concept_cfg *c) { return 2 * c
 /* Demonstrations per prompt of evaluation set `set` (ISW_CEVAL_*). */
 int64_t isw_concept_eval_L(const isw_concept_cfg *c, int set);
 /* Bytes of n prompts of L demonstrations of dimension d over na = 2K + K_irr atoms (words, labels,
- * polarities, concepts), dense (coded 0) or coded (include/iclsweep/concept_data.h). */
+ * polarities, concepts), dense (coded 0) or coded (include/iclsweep/tasks/concept.h). */
 double isw_concept_prompt_bytes(double n, double L, double d, double na, int coded);
 /* Whether evaluation set `set` is kept in memory (1) or regenerated at each log point (0). */
 int isw_concept_eval_kept(const isw_concept_cfg *c, int set);

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 typedef enum { ISW_P_INT, ISW_P_REAL, ISW_P_CHOICE, ISW_P_BOOL } isw_ptype;
 
@@ -45,6 +45,8 @@ typedef struct {
 /* Expands LIST into isw_param_def rows for struct S; S must be #defined as ISW_PARAMS_CFG. */
 #define ISW_PARAM_ROW(name, type, def, lo, hi, choices, units, doc) \
     ISW_PARAM_ROW_(ISW_PARAMS_CFG, name, type, def, lo, hi, choices, units, doc)
+/* Counts a table's rows: enum { N = 0 LIST(ISW_PARAM_ONE) }. */
+#define ISW_PARAM_ONE(name, type, def, lo, hi, choices, units, doc) +1
 
 /* Number of choices in p->choices (0 for non-CHOICE). */
 int isw_param_n_choices(const isw_param_def *p);

@@ -22,8 +22,8 @@
 #ifndef ICLSWEEP_CONCEPT_TF_H
 #define ICLSWEEP_CONCEPT_TF_H
 
-#include "iclsweep/error.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/core/rng.h"
 
 typedef struct {
     int d, D, dh, m;
@@ -130,7 +130,7 @@ typedef struct {
     const double *yl;       /* [B, L] demonstration labels y_bl (+-1) */
     /* Coded words (evaluation only, x NULL): x_bl = wc_bl^T atoms + r_bl, where the remainder r_bl
      * is known only through its part of the score, r_bl . u_b = zn_bl |u_b| (an isotropic
-     * Gaussian remainder has exactly this law; include/iclsweep/concept_data.h). The scores are
+     * Gaussian remainder has exactly this law; include/iclsweep/tasks/concept.h). The scores are
      * then wc_bl . p_b + zn_bl |u_b| with p_b = atoms u_b: O(na) per demonstration. */
     int natoms;               /* na, <= the workspace's na_max */
     const double *atoms;      /* [na, d] */

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 /* How progress is shown: a live line redrawn in place (someone is watching), plain lines (a log
  * file), or nothing. auto chooses live when a person is at a terminal: stderr is one, or this

@@ -15,6 +15,8 @@ uint64_t isw_hash_bytes(const void *data, size_t n);
 uint64_t isw_hash_str(const char *s);
 /* The MurmurHash3 fmix64 avalanche of x. */
 uint64_t isw_mix64(uint64_t x);
+/* h folded with the hash of n more bytes: a digest of several arrays, part by part. */
+uint64_t isw_hash_more(uint64_t h, const void *data, size_t n);
 /* A task's seed from the sweep seed and the task's identity. */
 uint64_t isw_task_seed(uint64_t sweep_seed, uint64_t identity);
 

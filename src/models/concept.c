@@ -15,8 +15,8 @@
  * prompt set. No [B, L, D] token matrix is ever written or read. The token-matrix kernels stay
  * for the tests and as the reference the structured ones are checked against. Double precision
  * throughout: the gradient checks and bit-identical replays rely on it. Dimension letters
- * (B, L, d, D, dh, m, n) are defined in include/iclsweep/concept_tf.h. */
-#include "iclsweep/concept_tf.h"
+ * (B, L, d, D, dh, m, n) are defined in include/iclsweep/models/concept.h. */
+#include "iclsweep/models/concept.h"
 
 #include <cblas.h>
 #include <math.h>

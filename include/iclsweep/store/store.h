@@ -14,9 +14,9 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "iclsweep/error.h"
-#include "iclsweep/metric.h"
-#include "iclsweep/params.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/core/metric.h"
+#include "iclsweep/core/params.h"
 
 #define ISW_STORE_FORMAT "iclsweep/2"
 #define ISW_STORE_ERROR_LEN 96 /* bytes of /tasks/error, NUL included */

@@ -1,4 +1,4 @@
-/* In-context linear regression prompts: see include/iclsweep/linreg.h.
+/* In-context linear regression prompts: see include/iclsweep/tasks/linattn.h.
  *
  * Workload: one training task draws P (up to ~10^6) prompts of N+1 tokens in dimension D once,
  * at setup, and P_test test prompts; the trainer turns each prompt into its coefficient vectors
@@ -11,7 +11,7 @@
  * one number l_j, and with s_j = sum_{k<j} l_k^2,
  *     L_jj = sqrt(1 - s_j),   l_j = (c - s_j) / L_jj,
  * so x_t = L_tt g_t + sum_{j<t} l_j g_j is a running sum. */
-#include "iclsweep/linreg.h"
+#include "iclsweep/tasks/linattn.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * batch, with the training set, a test set and five OOD sets of a few thousand prompts evaluated
  * at every log point (every ~20 steps). Evaluation therefore costs as much as training or more,
  * so it uses the cheap forward (isw_ctf_forward_eval_s: W_Q^T W_K formed once per pass) in chunks
- * of EVAL_CHUNK prompts, and the test and OOD sets are coded (include/iclsweep/concept_data.h):
+ * of EVAL_CHUNK prompts, and the test and OOD sets are coded (include/iclsweep/tasks/concept.h):
  * a demonstration's score costs 2K + K_irr flops instead of d, and the sets take 1/21 of the
  * memory of dense double words at the default point. Everything (data, weights, workspace, batch
  * buffers) is allocated once before the first step; the loop itself never allocates. Evaluation sets past
@@ -28,12 +28,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iclsweep/concept_data.h"
-#include "iclsweep/concept_params.h"
-#include "iclsweep/concept_tf.h"
-#include "iclsweep/train.h"
+#include "iclsweep/tasks/concept.h"
+#include "iclsweep/models/concept_params.h"
+#include "iclsweep/models/concept.h"
+#include "iclsweep/core/hash.h"
+#include "iclsweep/core/schedule.h"
+#include "iclsweep/train/model.h"
 
-extern const isw_model_info isw_concept_model;
 
 /* ---- the metric tables ------------------------------------------------------------------- */
 
@@ -117,6 +118,7 @@ enum {
 
 typedef struct {
     isw_concept_cfg c;
+    isw_concept_data data; /* what the generators read of c */
     int d, D, B, Bmax, Lmax;
     isw_concept_dict dict;
     isw_concept_set train; /* n_train prompts, or one batch refilled every step */
@@ -173,14 +175,14 @@ static isw_cset_kind set_kind(int i) {
 
 static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
     const isw_concept_cfg *c = &r->c;
-    isw_status st = isw_concept_dict_make(&r->dict, c, seed, STREAM_DICT, err);
+    isw_status st = isw_concept_dict_make(&r->dict, &r->data, seed, STREAM_DICT, err);
     if (st) return st;
     int n_train = c->n_train > 0 ? (int)c->n_train : r->B, na = (int)isw_concept_atoms(c);
     if (isw_concept_set_alloc(&r->train, n_train, (int)c->L, r->d, 0, na, err)) return ISW_EINTERNAL;
     isw_rng rng;
     if (c->n_train > 0) {
         isw_rng_init(&rng, seed, STREAM_TRAIN);
-        isw_concept_fill(&r->train, n_train, ISW_CSET_IID, &r->dict, c, &rng);
+        isw_concept_fill(&r->train, n_train, ISW_CSET_IID, &r->dict, &r->data, &rng);
     }
     for (int i = 0; i < N_SETS; i++) {
         r->kept[i] = isw_concept_eval_kept(c, i);
@@ -188,7 +190,7 @@ static isw_status make_data(run *r, uint64_t seed, isw_error *err) {
         if (isw_concept_set_alloc(&r->sets[i], cap, set_L(c, i), r->d, 1, na, err)) return ISW_EINTERNAL;
         if (!r->kept[i]) continue;
         isw_rng_init(&rng, seed, STREAM_EVAL + (uint32_t)i);
-        isw_concept_fill(&r->sets[i], (int)c->n_test, set_kind(i), &r->dict, c, &rng);
+        isw_concept_fill(&r->sets[i], (int)c->n_test, set_kind(i), &r->dict, &r->data, &rng);
     }
     return ISW_OK;
 }
@@ -209,6 +211,7 @@ static isw_ctf_batch load_batch(run *r, const isw_concept_set *set, const int *i
 static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, isw_error *err) {
     memset(r, 0, sizeof *r);
     r->c = *cfg;
+    r->data = isw_concept_data_of(cfg);
     r->seed = seed;
     const isw_concept_cfg *c = &r->c;
     r->d = (int)c->d;
@@ -262,7 +265,7 @@ static isw_status run_setup(run *r, const isw_concept_cfg *cfg, uint64_t seed, i
 static void next_batch(run *r) {
     int n = (int)r->c.n_train;
     if (n == 0) {
-        isw_concept_fill(&r->train, r->B, ISW_CSET_IID, &r->dict, &r->c, &r->batch_rng);
+        isw_concept_fill(&r->train, r->B, ISW_CSET_IID, &r->dict, &r->data, &r->batch_rng);
         return;
     }
     if (r->perm_pos + r->B > n) {
@@ -399,7 +402,7 @@ static set_eval eval_test_set(run *r, int i) {
     isw_rng_init(&rng, r->seed, STREAM_EVAL + (uint32_t)i);
     for (int first = 0; first < n; first += EVAL_CHUNK) {
         int B = n - first < EVAL_CHUNK ? n - first : EVAL_CHUNK;
-        isw_concept_fill(set, B, set_kind(i), &r->dict, &r->c, &rng);
+        isw_concept_fill(set, B, set_kind(i), &r->dict, &r->data, &rng);
         eval_chunk(r, set, 0, B, &ev, &errs);
     }
     return eval_finish(r, ev, errs, n);
@@ -615,7 +618,7 @@ static isw_status concept_train(const void *vcfg, uint64_t seed, const isw_log_s
     fill_nan(final, N_FINAL);
     int blame = 0;
     char why[256];
-    if (isw_concept_model.check(cfg, &blame, why, sizeof why))
+    if (isw_concept_check(cfg, &blame, why, sizeof why))
         return isw_fail(err, ISW_EINPUT, "concept: %s", why);
     run r;
     double v[N_TRAJ];
@@ -643,11 +646,76 @@ static isw_status concept_train(const void *vcfg, uint64_t seed, const isw_log_s
     return st;
 }
 
-const isw_trainer isw_concept_trainer = {
-    .model = &isw_concept_model,
+/* The training set's (or, with fresh prompts, the first batch's) and the evaluation sets' draws,
+ * and the dictionary: computed without BLAS, so the same on every machine. */
+static isw_status concept_data_digest(const void *vcfg, uint64_t seed, uint64_t *digest, isw_error *err) {
+    const isw_concept_cfg *c = vcfg;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.c = *c;
+    r.data = isw_concept_data_of(c);
+    r.d = (int)c->d;
+    r.B = (int)c->batch;
+    isw_status st = make_data(&r, seed, err);
+    if (!st && c->n_train == 0) {
+        isw_rng_init(&r.batch_rng, seed, STREAM_BATCH);
+        isw_concept_fill(&r.train, r.B, ISW_CSET_IID, &r.dict, &r.data, &r.batch_rng);
+    }
+    uint64_t h = 0;
+    if (!st) {
+        int na = (int)isw_concept_atoms(c);
+        h = isw_hash_more(h, r.dict.words, sizeof(double) * (size_t)na * (size_t)r.d);
+        h = isw_hash_more(h, r.dict.labels, sizeof(double) * 2 * (size_t)c->K * (size_t)r.d);
+        for (int i = -1; i < N_SETS; i++) {
+            const isw_concept_set *set = i < 0 ? &r.train : &r.sets[i];
+            size_t n = (size_t)set->n, L1 = (size_t)set->L + 1;
+            h = isw_hash_more(h, set->x, sizeof(float) * n * (set->coded ? 1 : L1) * (size_t)r.d);
+            if (set->coded) {
+                h = isw_hash_more(h, set->wc, n * (size_t)na * (size_t)set->L);
+                h = isw_hash_more(h, set->zn, sizeof(double) * n * (size_t)set->L);
+            }
+            h = isw_hash_more(h, set->y, n * L1);
+            h = isw_hash_more(h, set->s, n * L1);
+            h = isw_hash_more(h, set->k1, sizeof(int) * n);
+        }
+    }
+    run_free(&r);
+    *digest = h;
+    return st;
+}
+
+/* ---- the descriptor ------------------------------------------------------------------------ */
+
+static double chance_err(const void *cfg) { return 0.5; }
+
+static const isw_theory_line levels[] = {
+    {"chance_err", "chance (1/2)",
+     "train_err|test_err|ood_short_err|ood_long_err|ood_skew_err|ood_switch_err|ood_cross_err", "fraction",
+     "0-1 error of a guess: labels are +-1 with equal chance", chance_err},
+};
+
+const isw_model isw_model_concept = {
+    .name = "concept",
+    .summary = "softmax attention + ReLU MLP on multi-concept sparse-coding prompts (Bu et al. 2024)",
+    .version = "concept/3",
+    .params = isw_concept_params,
+    .n_params = ISW_CONCEPT_N_PARAMS,
+    .cfg_size = sizeof(isw_concept_cfg),
+    .check = isw_concept_check,
+    .derived = "d_h",
+    .resolve = isw_concept_resolve,
     .traj = traj_defs,
     .n_traj = N_TRAJ,
     .final = final_defs,
     .n_final = N_FINAL,
+    .log_steps = isw_concept_log_steps,
+    .cost = isw_concept_cost,
+    .memory = isw_concept_memory,
+    .calibration = isw_concept_calibration,
     .train = concept_train,
+    .data_digest = concept_data_digest,
+    .headline = "test_err",
+    .headline_level = 0.1,
+    .levels = levels,
+    .n_levels = 1,
 };

@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
-#include "iclsweep/error.h"
+#include "iclsweep/core/error.h"
 
 #define ISW_OWNER_BEAT_S 15
 #define ISW_OWNER_STALE_S 90

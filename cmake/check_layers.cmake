@@ -1,0 +1,58 @@
+# Checks that every #include in src/ and include/ points downward in the layer table of
+# cmake/layers.cmake (docs/architecture.md, "Layers"): run by the build before anything compiles,
+# so an upward include fails the build with a message naming the file, the include and the rule.
+#   cmake -DROOT=<repository> [-DFILES=a.c;b.h] -P cmake/check_layers.cmake
+# ROOT is the tree to check (tests point it at a planted fault); FILES, when given, limits the check.
+include(${CMAKE_CURRENT_LIST_DIR}/layers.cmake)
+
+# The layer a path of the tree belongs to: src/<layer>/... or include/iclsweep/<layer>/...
+function(layer_of_path path out)
+  set(${out} "" PARENT_SCOPE)
+  if(path MATCHES "^src/([a-z]+)/")
+    set(${out} ${CMAKE_MATCH_1} PARENT_SCOPE)
+  endif()
+  if(path MATCHES "^include/iclsweep/([a-z]+)/")
+    set(${out} ${CMAKE_MATCH_1} PARENT_SCOPE)
+  endif()
+endfunction()
+
+if(NOT FILES)
+  file(GLOB_RECURSE FILES RELATIVE ${ROOT} ${ROOT}/src/*.c ${ROOT}/src/*.h ${ROOT}/include/*.h)
+endif()
+set(problems "")
+foreach(rel ${FILES})
+  layer_of_path(${rel} layer)
+  if(NOT layer)
+    string(APPEND problems "${rel}: not inside a layer (src/<layer>/ or include/iclsweep/<layer>/)\n")
+    continue()
+  endif()
+  if(NOT DEFINED ISW_LAYER_SEES_${layer})
+    string(APPEND problems "${rel}: '${layer}' is not a layer of cmake/layers.cmake\n")
+    continue()
+  endif()
+  file(STRINGS ${ROOT}/${rel} lines REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+  foreach(line ${lines})
+    string(REGEX MATCH "\"([^\"]+)\"" _ "${line}")
+    set(target ${CMAKE_MATCH_1})
+    if(target MATCHES "\\.\\./")
+      string(APPEND problems "${rel}: includes \"${target}\" by a relative path out of its "
+             "folder; include a layer's public header (iclsweep/<layer>/...) instead\n")
+    elseif(target MATCHES "^iclsweep/([a-z]+)/")
+      set(to ${CMAKE_MATCH_1})
+      list(FIND ISW_LAYER_SEES_${layer} ${to} ok)
+      if(ok EQUAL -1)
+        list(JOIN ISW_LAYER_SEES_${layer} ", " sees)
+        string(APPEND problems "${rel}: layer ${layer} includes \"${target}\" of layer "
+               "${to}; ${layer} may include only: ${sees}\n")
+      endif()
+    elseif(target MATCHES "^iclsweep/")
+      list(FIND ISW_LAYER_GENERATED ${target} gen)
+      if(gen EQUAL -1)
+        string(APPEND problems "${rel}: \"${target}\" names no layer (iclsweep/<layer>/...)\n")
+      endif()
+    endif()
+  endforeach()
+endforeach()
+if(problems)
+  message(FATAL_ERROR "upward or unplaced includes (layers: cmake/layers.cmake, docs/architecture.md):\n${problems}")
+endif()
