@@ -24,7 +24,9 @@ import h5py
 import numpy as np
 import pandas as pd
 
-FORMAT = "iclsweep/2"
+FORMAT = "iclsweep/3"
+# Formats this reader reads: iclsweep/2 is iclsweep/3 without /theory.
+READ_FORMATS = (FORMAT, "iclsweep/2")
 
 # The status enum of /tasks/status, in value order (also read back from the file's enum).
 STATUS_LABELS = ("pending", "running", "done", "failed", "diverged")
@@ -128,7 +130,7 @@ def _check_layout(f, path):
         raise NotAnIclsweepFile(f"{path}: not an iclsweep result file (no 'format' attribute at "
                                 f"the root)")
     fmt = _text(f.attrs["format"])
-    if fmt != FORMAT:
+    if fmt not in READ_FORMATS:
         hint = (": it was written by an older iclsweep; run the sweep again with this one"
                 if str(fmt).startswith("iclsweep/") else "")
         raise NotAnIclsweepFile(f"{path}: format is '{fmt}', this reader reads '{FORMAT}'{hint}")

@@ -168,11 +168,7 @@ isw_status cmd_train(int argc, char **argv, isw_error *err) {
     if ((st = isw_sweep_load(a.path, a.max_tasks, &sw, err))) return st;
     double *vals = NULL, *final = NULL;
     void *cfg = NULL;
-    pr.tr = isw_model_find(sw.model->name);
-    if (!pr.tr) {
-        st = isw_fail(err, ISW_EINTERNAL, "train: model %s cannot be trained by this build", sw.model->name);
-        goto done;
-    }
+    pr.tr = sw.model;
     if (a.task >= sw.n_tasks) {
         char shown[512];
         isw_text_escape(shown, sizeof shown, strcmp(a.path, "-") ? a.path : "<stdin>");

@@ -29,10 +29,9 @@ static double now_s(void) {
 /* Flop-equivalents per second of model m on this machine, from its calibration run; the run's
  * wall time into *took. */
 static isw_status calibrate(const isw_model *m, double *rate, double *took, isw_error *err) {
-    const isw_model *tr = isw_model_find(m->name);
-    if (!tr || !m->calibration) return isw_fail(err, ISW_EINPUT, "plan: model %s has no calibration run", m->name);
+    if (!m->calibration) return isw_fail(err, ISW_EINPUT, "plan: model %s has no calibration run", m->name);
     double *vals = isw_malloc((size_t)m->n_params * sizeof *vals, err);
-    double *final = isw_malloc((size_t)tr->n_final * sizeof *final, err);
+    double *final = isw_malloc((size_t)m->n_final * sizeof *final, err);
     void *cfg = isw_malloc(m->cfg_size, err);
     isw_status st = vals && final && cfg ? ISW_OK : ISW_EINTERNAL;
     if (!st) {
@@ -43,7 +42,7 @@ static isw_status calibrate(const isw_model *m, double *rate, double *took, isw_
         for (int i = 0; i < 2 && !st; i++) {
             isw_train_result res;
             double t0 = now_s();
-            st = tr->train(cfg, 1, NULL, final, &res, err);
+            st = m->train(cfg, 1, NULL, final, &res, err);
             double t = now_s() - t0;
             if (t < *took) *took = t;
         }

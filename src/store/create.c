@@ -26,6 +26,7 @@ typedef struct {
     hid_t task_scale, log_scale, step;
     hid_t *param;   /* [n_params] /tasks/<name> */
     hid_t *setting; /* [n_params] /tasks/<name>_setting, -1 where not derived */
+    hid_t *theory;  /* [n_theory] /theory/<name> */
 } creation;
 
 static isw_status h5fail(isw_error *err, const char *path, const char *op, const char *obj) {
@@ -141,10 +142,11 @@ static isw_status create_datasets(isw_store *st, const isw_store_layout *lay, cr
     cr->log_scale = make_scale(root, "log_point", TS[1], "index of the log point within a task");
     if (cr->task_scale < 0 || cr->log_scale < 0) return h5fail(err, st->path, "dimension scale creation", "/task, /log_point");
     hid_t scales[2] = {cr->task_scale, cr->log_scale};
-    hid_t groups[3] = {H5Gcreate2(root, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    hid_t groups[4] = {H5Gcreate2(root, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                        H5Gcreate2(root, "traj", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                       H5Gcreate2(root, "final", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)};
-    const char *failed = groups[0] < 0 || groups[1] < 0 || groups[2] < 0 ? "the groups" : NULL;
+                       H5Gcreate2(root, "final", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                       H5Gcreate2(root, "theory", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)};
+    const char *failed = groups[0] < 0 || groups[1] < 0 || groups[2] < 0 || groups[3] < 0 ? "the groups" : NULL;
     char name[256];
     for (int i = 0; !failed && i < lay->n_params; i++) {
         const isw_param_def *p = &lay->params[i];
@@ -180,7 +182,11 @@ static isw_status create_datasets(isw_store *st, const isw_store_layout *lay, cr
         if ((st->final[i] = make_dataset(groups[2], lay->final[i].name, H5T_IEEE_F64LE, 1, TS, lay->final[i].doc,
                                          lay->final[i].units, scales)) < 0)
             failed = lay->final[i].name;
-    for (int g = 0; g < 3; g++)
+    for (int i = 0; !failed && i < lay->n_theory; i++)
+        if ((cr->theory[i] = make_dataset(groups[3], lay->theory[i].name, H5T_IEEE_F64LE, 1, TS, lay->theory[i].doc,
+                                          lay->theory[i].units, scales)) < 0)
+            failed = lay->theory[i].name;
+    for (int g = 0; g < 4; g++)
         if (groups[g] >= 0) H5Gclose(groups[g]);
     return failed ? h5fail(err, st->path, "dataset creation", failed) : ISW_OK;
 }
@@ -194,6 +200,7 @@ typedef struct {
     int64_t *steps;       /* [rows, S] */
     double *nan;          /* [rows, S] all NaN */
     int64_t *task;        /* [rows] */
+    double *theory;       /* [n_theory, rows] theory values (row-major per line) */
     unsigned char *bytes; /* [rows, 16] one typed column */
     unsigned char *text;  /* [rows, max(choice bytes, error bytes)] */
     size_t text_width;
@@ -205,6 +212,7 @@ static void free_buffers(fill_buffers *b) {
     free(b->steps);
     free(b->nan);
     free(b->task);
+    free(b->theory);
     free(b->bytes);
     free(b->text);
 }
@@ -226,9 +234,10 @@ static int alloc_buffers(fill_buffers *b, const isw_store_layout *lay) {
     b->steps = malloc(r * (size_t)S * sizeof *b->steps);
     b->nan = malloc(r * (size_t)S * sizeof *b->nan);
     b->task = malloc(r * sizeof *b->task);
+    b->theory = malloc((size_t)lay->n_theory * r * sizeof *b->theory + 1);
     b->bytes = malloc(r * 16);
     b->text = malloc(r * b->text_width);
-    if (!b->set || !b->used || !b->steps || !b->nan || !b->task || !b->bytes || !b->text) return 0;
+    if (!b->set || !b->used || !b->steps || !b->nan || !b->task || !b->theory || !b->bytes || !b->text) return 0;
     for (size_t k = 0; k < r * (size_t)S; k++) b->nan[k] = NAN;
     return 1;
 }
@@ -318,9 +327,11 @@ static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const c
                              isw_store_row *rows, int64_t first, int64_t n, isw_error *err) {
     double *set = malloc(((size_t)lay->n_params + 1) * sizeof *set);
     double *used = malloc(((size_t)lay->n_params + 1) * sizeof *used);
-    if (!set || !used) {
+    double *theory = malloc(((size_t)lay->n_theory + 1) * sizeof *theory);
+    if (!set || !used || !theory) {
         free(set);
         free(used);
+        free(theory);
         return isw_fail(err, ISW_EINTERNAL, "%s: out of memory filling the columns", st->path);
     }
     for (int64_t r = 0; r < n; r++) {
@@ -329,15 +340,18 @@ static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const c
         row->set = set;
         row->used = used;
         row->steps = b->steps + (size_t)r * (size_t)st->S;
+        row->theory = theory;
         lay->resolve_row(lay->ctx, first + r, row);
         for (int i = 0; i < lay->n_params; i++) {
             b->set[(size_t)i * (size_t)b->rows + (size_t)r] = set[i];
             b->used[(size_t)i * (size_t)b->rows + (size_t)r] = used[i];
         }
+        for (int i = 0; i < lay->n_theory; i++) b->theory[(size_t)i * (size_t)b->rows + (size_t)r] = theory[i];
         b->task[r] = row->task;
     }
     free(set);
     free(used);
+    free(theory);
     const char *failed = NULL;
     int ok = write_params(st, lay, cr, b, first, n, &failed) && write_columns(st, rows, b, first, n, &failed);
     if (ok && !isw_h5_write_rows(cr->task_scale, st->dxpl, H5T_NATIVE_INT64, first, n, 1, b->task)) ok = 0, failed = "/task";
@@ -346,6 +360,10 @@ static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const c
         if (!isw_h5_write_rows(st->traj[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, st->S, b->nan)) ok = 0, failed = lay->traj[i].name;
     for (int i = 0; ok && i < lay->n_final; i++)
         if (!isw_h5_write_rows(st->final[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, 1, b->nan)) ok = 0, failed = lay->final[i].name;
+    for (int i = 0; ok && i < lay->n_theory; i++)
+        if (!isw_h5_write_rows(cr->theory[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, 1,
+                               b->theory + (size_t)i * (size_t)b->rows))
+            ok = 0, failed = lay->theory[i].name;
     if (ok) return ISW_OK;
     return isw_fail(err, ISW_EINTERNAL, "%s: writing %s, rows %lld..%lld, failed (disk full or quota?)", st->path,
                     failed, (long long)first, (long long)(first + n - 1));
@@ -374,7 +392,7 @@ static isw_status fill_rows(isw_store *st, const isw_store_layout *lay, const cr
     return rc;
 }
 
-static void close_creation(creation *cr, int n_params) {
+static void close_creation(creation *cr, int n_params, int n_theory) {
     hid_t ids[] = {cr->task_scale, cr->log_scale, cr->step};
     for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
         if (ids[i] >= 0) H5Dclose(ids[i]);
@@ -382,8 +400,11 @@ static void close_creation(creation *cr, int n_params) {
         if (cr->param && cr->param[i] >= 0) H5Dclose(cr->param[i]);
         if (cr->setting && cr->setting[i] >= 0) H5Dclose(cr->setting[i]);
     }
+    for (int i = 0; cr->theory && i < n_theory; i++)
+        if (cr->theory[i] >= 0) H5Dclose(cr->theory[i]);
     free(cr->param);
     free(cr->setting);
+    free(cr->theory);
 }
 
 /* A creation that failed (typically a full disk): the half-made file is removed. Its space is
@@ -411,9 +432,12 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     creation cr = {-1, -1, -1, isw_malloc(((size_t)lay->n_params + 1) * sizeof(hid_t), err),
-                   isw_malloc(((size_t)lay->n_params + 1) * sizeof(hid_t), err)};
-    if (!cr.param || !cr.setting) rc = ISW_EINTERNAL;
-    for (int i = 0; !rc && i < lay->n_params; i++) cr.param[i] = cr.setting[i] = -1;
+                   isw_malloc(((size_t)lay->n_params + 1) * sizeof(hid_t), err),
+                   isw_malloc(((size_t)lay->n_theory + 1) * sizeof(hid_t), err)};
+    if (!cr.param || !cr.setting || !cr.theory) rc = ISW_EINTERNAL;
+    for (int i = 0; cr.param && i < lay->n_params; i++) cr.param[i] = -1;
+    for (int i = 0; cr.setting && i < lay->n_params; i++) cr.setting[i] = -1;
+    for (int i = 0; cr.theory && i < lay->n_theory; i++) cr.theory[i] = -1;
     hid_t fapl = rc ? -1 : mpio_fapl(comm);
     if (!rc && fapl < 0) rc = h5fail(err, path, "MPI-IO file access set-up", "the result file");
     if (!rc && (st->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
@@ -427,7 +451,7 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
         rc = isw_fail(err, ISW_EINTERNAL, "%s: writing the file's header failed (disk full or quota?)", path);
     if (!rc) rc = create_datasets(st, lay, &cr, err);
     if (!rc) rc = fill_rows(st, lay, &cr, rank, size, err);
-    close_creation(&cr, lay->n_params);
+    close_creation(&cr, lay->n_params, lay->n_theory);
     /* Agree before the collective steps below: a rank that failed must not leave the others
      * waiting inside HDF5. */
     int bad = rc != ISW_OK, any_bad = 0;

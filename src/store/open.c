@@ -51,6 +51,10 @@ isw_status isw_store_match_attrs(const char *path, const isw_store_info *info, c
 /* Refuses a header that does not match lay: the attributes of lay->match, then the counts. */
 static isw_status match_header(const char *path, const isw_store_info *info, const isw_store_layout *lay,
                                isw_error *err) {
+    if (strcmp(info->format, ISW_STORE_FORMAT) != 0)
+        return isw_fail(err, ISW_EINPUT, "%s is in the older format %s, which this iclsweep reads but does not "
+                        "resume (it writes %s); start a new file that keeps its finished tasks: iclsweep run "
+                        "SWEEP.yaml -o NEW.h5 --from %s", path, info->format, ISW_STORE_FORMAT, path);
     isw_status rc = isw_store_match_attrs(path, info, lay, lay->match, err);
     if (rc) return rc;
     if (info->T != lay->T)
@@ -111,6 +115,11 @@ static isw_status open_datasets(hid_t f, const char *path, const isw_store_layou
         if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err)) < 0) return ISW_EINPUT;
         if (st) st->final[i] = ds;
         else H5Dclose(ds);
+    }
+    for (int i = 0; i < lay->n_theory; i++) { /* written at creation, read by the analysis only */
+        snprintf(name, sizeof name, "/theory/%s", lay->theory[i].name);
+        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err)) < 0) return ISW_EINPUT;
+        H5Dclose(ds);
     }
     return ISW_OK;
 }

@@ -66,18 +66,20 @@ static isw_status int_attr(hid_t f, const char *path, const char *name, int64_t 
 
 /* The header of an open file into info. */
 static isw_status read_header(hid_t f, const char *path, isw_store_info *info, isw_error *err) {
-    char *format = NULL;
-    isw_status rc = text_attr(f, path, "format", MAX_TEXT_ATTR, 0, &format, err);
-    if (!rc && (!format || strcmp(format, ISW_STORE_FORMAT) != 0)) {
-        if (format && strncmp(format, "iclsweep/", 9) == 0)
+    isw_status rc = text_attr(f, path, "format", MAX_TEXT_ATTR, 0, &info->format, err);
+    const char *readable[] = ISW_STORE_READ_FORMATS;
+    int known = 0;
+    for (unsigned i = 0; info->format && i < sizeof readable / sizeof readable[0]; i++)
+        known |= strcmp(info->format, readable[i]) == 0;
+    if (!rc && !known) {
+        if (info->format && strncmp(info->format, "iclsweep/", 9) == 0)
             rc = isw_fail(err, ISW_EINPUT, "%s: written in format %.40s, which this iclsweep does not read "
                           "(it reads %s); rerun the sweep, or read it with the iclsweep that wrote it",
-                          path, format, ISW_STORE_FORMAT);
+                          path, info->format, ISW_STORE_FORMAT);
         else
             rc = isw_fail(err, ISW_EINPUT, "%s: not an iclsweep result file (no format attribute %s)", path,
                           ISW_STORE_FORMAT);
     }
-    free(format);
     int64_t complete = 0;
     if (!rc && isw_h5_get_int_attr(f, "layout_complete", &complete) != 1)
         rc = isw_fail(err, ISW_EINPUT, "%s: its creation never finished (the job was stopped or the disk "
@@ -117,7 +119,7 @@ isw_status isw_store_read_info(const char *path, isw_store_info *info, isw_error
 }
 
 void isw_store_info_free(isw_store_info *info) {
-    char *texts[] = {info->name, info->model,     info->seed, info->generator, info->sweep,
+    char *texts[] = {info->format, info->name, info->model,     info->seed, info->generator, info->sweep,
                      info->spec_hash, info->grid, info->shard, info->origins};
     for (unsigned i = 0; i < sizeof texts / sizeof texts[0]; i++) free(texts[i]);
     memset(info, 0, sizeof *info);

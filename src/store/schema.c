@@ -116,7 +116,7 @@ double isw_store_bytes(const isw_store_layout *lay) {
         double b = lay->params[i].type == ISW_P_CHOICE ? (double)choice_bytes(&lay->params[i]) : 8.0;
         row += b * (lay->derived && lay->derived[i] ? 2 : 1);
     }
-    row += 8.0 * (1 + S * (lay->n_traj + 1) + lay->n_final); /* /task, /traj with step, /final */
+    row += 8.0 * (1 + S * (lay->n_traj + 1) + lay->n_final + lay->n_theory); /* /task, /traj, /final, /theory */
     double attrs = 0;
     for (int i = 0; i < lay->n_attrs; i++) attrs += lay->attrs[i].text ? (double)strlen(lay->attrs[i].text) : 8.0;
     return T * row + 8.0 * S + attrs + (1 << 20); /* a generous MiB for object headers */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "iclsweep/core/hash.h"
+#include "iclsweep/core/strbuf.h"
 
 /* Resolves row t of the sweep for the store (isw_store_layout.resolve_row). */
 static void resolve_row(void *ctx, int64_t t, isw_store_row *row) {
@@ -32,9 +33,13 @@ static void resolve_row(void *ctx, int64_t t, isw_store_row *row) {
         int64_t n = m->log_steps(L->cfg, row->steps);
         for (int64_t j = n; j < L->lay.S; j++) row->steps[j] = -1;
     }
-    if (row->used) {
+    if (row->used || row->theory) {
         if (m->resolve) m->resolve(L->cfg);
-        isw_params_from_cfg(m->params, m->n_params, L->cfg, row->used);
+        if (row->used) isw_params_from_cfg(m->params, m->n_params, L->cfg, row->used);
+    }
+    for (int i = 0; row->theory && i < m->n_levels + m->n_marks; i++) {
+        const isw_theory_line *line = i < m->n_levels ? &m->levels[i] : &m->marks[i - m->n_levels];
+        row->theory[i] = line->value(L->cfg);
     }
 }
 
@@ -51,51 +56,42 @@ static int64_t most_log_points(isw_layout *L) {
     return S;
 }
 
-/* Appends text to the growing buffer *buf (length *len, capacity *cap); 0 when out of memory. */
-static int append(char **buf, size_t *len, size_t *cap, const char *text) {
-    size_t n = strlen(text);
-    if (*len + n + 1 > *cap) {
-        size_t want = (*len + n + 1) * 2;
-        char *grown = realloc(*buf, want);
-        if (!grown) return 0;
-        *buf = grown;
-        *cap = want;
-    }
-    memcpy(*buf + *len, text, n + 1);
-    *len += n;
-    return 1;
-}
-
-/* The grid attribute: {"dims": [{"name", "params", "size", "zip"}...], "n_points", "replicates"}.
- * Names are the model's parameter names ([A-Za-z0-9_]), so they need no JSON escaping. */
+/* The grid attribute: {"dims": [{"name", "params", "size", "zip"}...], "n_points", "replicates"}. */
 static char *grid_json(const isw_sweep *sw) {
-    char *buf = NULL, piece[256];
-    size_t len = 0, cap = 0;
-    int ok = append(&buf, &len, &cap, "{\"dims\": [");
+    isw_sbuf b = {0};
+    isw_sbuf_printf(&b, "{\"dims\": [");
     int zips = 0;
-    for (int d = 0; ok && d < sw->n_dims; d++) {
+    for (int d = 0; d < sw->n_dims; d++) {
         const isw_dim *dim = &sw->dims[d];
         const isw_param_def *first = &sw->model->params[sw->axes[dim->first_axis].param];
-        if (dim->is_zip) snprintf(piece, sizeof piece, "%s{\"name\": \"zip%d\", \"params\": [", d ? ", " : "", zips++);
-        else snprintf(piece, sizeof piece, "%s{\"name\": \"%s\", \"params\": [", d ? ", " : "", first->name);
-        ok = append(&buf, &len, &cap, piece);
-        for (int a = dim->first_axis; ok && a < dim->first_axis + dim->n_axes; a++) {
-            snprintf(piece, sizeof piece, "%s\"%s\"", a > dim->first_axis ? ", " : "",
-                     sw->model->params[sw->axes[a].param].name);
-            ok = append(&buf, &len, &cap, piece);
+        char zip[32];
+        snprintf(zip, sizeof zip, "zip%d", zips);
+        isw_sbuf_printf(&b, "%s{\"name\": ", d ? ", " : "");
+        isw_sbuf_json_string(&b, dim->is_zip ? zip : first->name);
+        zips += dim->is_zip;
+        isw_sbuf_printf(&b, ", \"params\": [");
+        for (int a = dim->first_axis; a < dim->first_axis + dim->n_axes; a++) {
+            if (a > dim->first_axis) isw_sbuf_printf(&b, ", ");
+            isw_sbuf_json_string(&b, sw->model->params[sw->axes[a].param].name);
         }
-        snprintf(piece, sizeof piece, "], \"size\": %lld, \"zip\": %s}", (long long)dim->n,
-                 dim->is_zip ? "true" : "false");
-        ok = ok && append(&buf, &len, &cap, piece);
+        isw_sbuf_printf(&b, "], \"size\": %lld, \"zip\": %s}", (long long)dim->n, dim->is_zip ? "true" : "false");
     }
-    snprintf(piece, sizeof piece, "], \"n_points\": %lld, \"replicates\": %lld}", (long long)sw->n_points,
-             (long long)sw->replicates);
-    ok = ok && append(&buf, &len, &cap, piece);
-    if (!ok) {
-        free(buf);
-        return NULL;
+    isw_sbuf_printf(&b, "], \"n_points\": %lld, \"replicates\": %lld}", (long long)sw->n_points,
+                    (long long)sw->replicates);
+    char *json = NULL;
+    isw_error ignored;
+    return isw_sbuf_finish(&b, &json, &ignored) ? NULL : json;
+}
+
+/* The /theory columns: the model's levels, then its marks. */
+static isw_metric_def *theory_defs(const isw_model *m) {
+    int n = m->n_levels + m->n_marks;
+    isw_metric_def *defs = calloc((size_t)n + 1, sizeof *defs);
+    for (int i = 0; defs && i < n; i++) {
+        const isw_theory_line *line = i < m->n_levels ? &m->levels[i] : &m->marks[i - m->n_levels];
+        defs[i] = (isw_metric_def){line->column, line->units, line->doc};
     }
-    return buf;
+    return defs;
 }
 
 /* Root attributes a resume must find equal: same model, seed, generator and shard (the task count,
@@ -155,8 +151,7 @@ static isw_status shard_tasks(isw_layout *L, int k, int n, isw_error *err) {
     return ISW_OK;
 }
 
-isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_model *tr, int shard_k, int shard_n,
-                           isw_error *err) {
+isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, int shard_k, int shard_n, isw_error *err) {
     memset(L, 0, sizeof *L);
     const isw_model *m = sw->model;
     L->sw = sw;
@@ -165,7 +160,10 @@ isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_model *
     L->derived = isw_calloc((size_t)m->n_params + 1, 1, err);
     L->grid = grid_json(sw);
     L->origins = strdup("[]");
-    if (!L->vals || !L->cfg || !L->derived || !L->grid || !L->origins) {
+    L->theory_defs = theory_defs(m);
+    isw_error ignored;
+    if (isw_model_theory_json(m, &L->theory, &ignored)) L->theory = NULL;
+    if (!L->vals || !L->cfg || !L->derived || !L->grid || !L->origins || !L->theory_defs || !L->theory) {
         isw_layout_free(L);
         return isw_fail(err, ISW_EINTERNAL, "out of memory describing the result file");
     }
@@ -179,7 +177,7 @@ isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_model *
                               {"seed", L->seed, 0},            {"generator", L->generator, 0},
                               {"grid", L->grid, 0},            {"replicates", NULL, sw->replicates},
                               {"shard", L->shard, 0},          {"sweep_tasks", NULL, sw->n_tasks},
-                              {"origins", L->origins, 0}};
+                              {"origins", L->origins, 0},      {"theory", L->theory, 0}};
     _Static_assert(sizeof attrs / sizeof attrs[0] <= ISW_LAYOUT_MAX_ATTRS, "room for the root attributes");
     memcpy(L->attrs, attrs, sizeof attrs);
     isw_store_layout *lay = &L->lay;
@@ -188,10 +186,12 @@ isw_status isw_layout_make(isw_layout *L, const isw_sweep *sw, const isw_model *
     lay->params = m->params;
     lay->n_params = m->n_params;
     lay->derived = L->derived;
-    lay->traj = tr->traj;
-    lay->n_traj = tr->n_traj;
-    lay->final = tr->final;
-    lay->n_final = tr->n_final;
+    lay->traj = m->traj;
+    lay->n_traj = m->n_traj;
+    lay->final = m->final;
+    lay->n_final = m->n_final;
+    lay->theory = L->theory_defs;
+    lay->n_theory = m->n_levels + m->n_marks;
     lay->attrs = L->attrs;
     lay->n_attrs = (int)(sizeof attrs / sizeof attrs[0]);
     lay->match = must_match;
@@ -223,6 +223,8 @@ void isw_layout_free(isw_layout *L) {
     free(L->derived);
     free(L->grid);
     free(L->origins);
+    free(L->theory);
+    free(L->theory_defs);
     free(L->tasks);
     memset(L, 0, sizeof *L);
 }

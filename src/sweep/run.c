@@ -799,10 +799,8 @@ static isw_status merged(runner *r, const isw_run_opts *o, isw_error *err) {
 /* Everything from the parsed sweep to the end of dispatch; the store is open when it returns
  * unless set-up failed. */
 static isw_status set_up_and_run(runner *r, const isw_run_opts *o, isw_error *err) {
-    isw_status st = ISW_OK;
-    if (!(r->tr = isw_model_find(r->sw.model->name)))
-        st = isw_fail(err, ISW_EINTERNAL, "model %s cannot be trained by this build", r->sw.model->name);
-    if (!st) st = isw_layout_make(&r->layout, &r->sw, r->tr, o->shard_k, o->shard_n, err);
+    r->tr = r->sw.model;
+    isw_status st = isw_layout_make(&r->layout, &r->sw, o->shard_k, o->shard_n, err);
     if ((st = agree(r, st, err))) return st;
     if ((st = open_store(r, o, err))) return st;
     if ((st = agree(r, alloc_buffers(r, err), err))) return st;

@@ -28,7 +28,7 @@ static char path[64];
 static void set_up(void) {
     isw_error err;
     if (isw_sweep_parse(sweep_text, (long)strlen(sweep_text), "tiny.yaml", 0, &sw, &err) != ISW_OK ||
-        isw_layout_make(&layout, &sw, isw_model_find("concept"), 0, 0, &err) != ISW_OK) {
+        isw_layout_make(&layout, &sw, 0, 0, &err) != ISW_OK) {
         fprintf(stderr, "fuzz_result: cannot set up the layout: %s\n", err.msg);
         abort();
     }

@@ -1,8 +1,9 @@
-"""The result file as its readers meet it (format iclsweep/2, docs/file-format.md): xarray opens
+"""The result file as its readers meet it (format iclsweep/3, docs/file-format.md): xarray opens
 each group with named dimensions and no warnings, text comes back as str, status says its labels,
 every dataset documents itself, the grid attribute decodes each row's point, derived parameters are
-recorded as used with the setting beside them, and a file from another data generator is refused
-on resume.
+recorded as used with the setting beside them, the model's theory lines are there with each task's
+value (the attribute `theory` and /theory), and a file from another data generator or an older
+format is rewritten on resume (its results kept).
 Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/sweep/test_format.py"""
 import json
 import warnings
@@ -32,7 +33,7 @@ def check_xarray(path, choice):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dims = {}
-        for group in ("tasks", "traj", "final"):
+        for group in ("tasks", "traj", "final", "theory"):
             ds = xr.open_dataset(path, engine="h5netcdf", group=group)
             dims[group] = dict(ds.sizes)
             if group == "tasks":
@@ -47,7 +48,8 @@ def check_xarray(path, choice):
             ds.close()
     with h5py.File(path, "r") as f:
         T, S = int(f.attrs["n_tasks"]), int(f.attrs["n_log_points"])
-    check(dims["tasks"] == {"task": T} and dims["final"] == {"task": T}, f"named task dims: {dims}")
+    check(dims["tasks"] == {"task": T} and dims["final"] == {"task": T} and dims["theory"] == {"task": T},
+          f"named task dims: {dims}")
     check(dims["traj"] == {"task": T, "log_point": S}, f"traj dims: {dims['traj']}")
 
 
@@ -90,6 +92,24 @@ def check_alpha(w):
     check([d["name"] for d in grid["dims"]] == ["alpha", "zip0"] and grid["dims"][1]["params"] == ["dk", "lr"],
           f"grid dims: {grid}")
     check_xarray(out, "optimizer")
+    check_theory(out)
+
+
+def check_theory(path):
+    """linattn's theory: the headline, the floor level on test_mse, the interpolation threshold
+    marked on P and alpha, each with its value for each task's D and N."""
+    with h5py.File(path, "r") as f:
+        theory = json.loads(f.attrs["theory"])
+        D, N = f["tasks/D"][:], f["tasks/N"][:]
+        check(theory["headline"] == {"metric": "test_mse", "level": 1}, f"headline: {theory['headline']}")
+        levels = {line["column"]: line for line in theory["levels"]}
+        marks = {line["column"]: line for line in theory["marks"]}
+        check("test_mse" in levels["floor"]["metrics"], f"floor applies to test_mse: {levels}")
+        check(marks["interp_P"]["axis"] == "P" and marks["interp_alpha"]["axis"] == "alpha", f"marks: {marks}")
+        check(np.allclose(f["theory/floor"][:], (D + 1) / (N + D + 1)), "floor = (D+1)/(N+D+1) per task")
+        check((f["theory/interp_P"][:] == D * (D + 1)).all(), "threshold P = D(D+1) per task")
+        finals = set(f["final"])
+        check(all(b["final"] in finals for b in theory["baselines"]), "baselines name final metrics")
 
 
 def check_generator_refusal(w):
@@ -108,6 +128,16 @@ def check_generator_refusal(w):
         f.attrs["generator"] = "concept/0 rng/0"
     rc, log = run(1, "run", sweep, "-o", out, "--resume", "--quiet")
     check(rc == 2 and "data generator concept/0 rng/0" in log, f"resume under another generator: {rc} {log}")
+    with h5py.File(out, "r+") as f:
+        f.attrs["format"] = "iclsweep/2"
+        f.attrs["generator"] = generator
+    rc, log = run(1, "status", out)
+    check(rc == 3, f"status reads an older format: {rc} {log}")
+    rc, log = run(1, "run", sweep, "-o", out, "--resume")
+    check(rc == 0 and "grew" in log and "7 finished ones kept" in log,
+          f"a resume rewrites an older format's file, keeping its results: {rc} {log}")
+    with h5py.File(out, "r") as f:
+        check(f.attrs["format"] == "iclsweep/3" and "theory" in f, "the file is in this format now")
 
 
 with Workdir() as w:

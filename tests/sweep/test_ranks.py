@@ -15,7 +15,7 @@ def check_layout(path, sweep_path):
     with h5py.File(path, "r") as f:
         T = int(f.attrs["n_tasks"])
         S = int(f.attrs["n_log_points"])
-        check(f.attrs["format"] == "iclsweep/2", "format attribute")
+        check(f.attrs["format"] == "iclsweep/3", "format attribute")
         for attr in ("sweep", "spec_hash", "model", "generator", "grid", "iclsweep_version", "git_commit",
                      "mpi_version", "hdf5_version", "blas_version", "created"):
             check(attr in f.attrs and len(str(f.attrs[attr])) > 0, f"root attribute {attr}")

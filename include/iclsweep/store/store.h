@@ -1,4 +1,4 @@
-/* The result file: one parallel HDF5 file per sweep, format iclsweep/2 (docs/file-format.md).
+/* The result file: one parallel HDF5 file per sweep, format iclsweep/3 (docs/file-format.md).
  *
  * The store knows HDF5 and the file's layout, and nothing of sweep files or trainers: the sweep
  * layer hands it an isw_store_layout (task count, log points, the parameter and metric tables,
@@ -18,7 +18,10 @@
 #include "iclsweep/core/metric.h"
 #include "iclsweep/core/params.h"
 
-#define ISW_STORE_FORMAT "iclsweep/2"
+/* The format this build writes and resumes, and the older ones it still reads (status, --from,
+ * merge): iclsweep/2 lacks /theory, nothing else. */
+#define ISW_STORE_FORMAT "iclsweep/3"
+#define ISW_STORE_READ_FORMATS {ISW_STORE_FORMAT, "iclsweep/2"}
 #define ISW_STORE_ERROR_LEN 96 /* bytes of /tasks/error, NUL included */
 
 /* The task states, in the order of their values in /tasks/status (an HDF5 enum over uint8):
@@ -70,6 +73,7 @@ typedef struct {
     double *set;      /* [n_params] parameter values as set, or NULL */
     double *used;     /* [n_params] parameter values as used (derived ones resolved), or NULL */
     int64_t *steps;   /* [S] training step of each log point, -1 past the task's last, or NULL */
+    double *theory;   /* [n_theory] the task's theory values (NaN where one does not apply), or NULL */
     ISW_TASK_ID_COLUMNS(ISW_STORE_ROW_FIELD_)
 } isw_store_row;
 #undef ISW_STORE_ROW_FIELD_
@@ -91,6 +95,8 @@ typedef struct {
     int n_traj;
     const isw_metric_def *final;  /* [n_final] /final/<name> [T] */
     int n_final;
+    const isw_metric_def *theory; /* [n_theory] /theory/<name> [T], written at creation */
+    int n_theory;
     const isw_store_attr *attrs;  /* [n_attrs] root attributes: name, model, sweep, seed, ... */
     int n_attrs;
     const char *const *match;     /* root text attributes that a resume must find equal, NULL-ended */
@@ -113,7 +119,7 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
                             isw_store **out, isw_error *err);
 
 /* Serial (one process, no MPI): refuses (ISW_EINPUT) a file that cannot be resumed with lay: not
- * an iclsweep/2 result, creation unfinished, a root attribute of lay->match that differs, another
+ * a result of this build's format, creation unfinished, a root attribute of lay->match that differs, another
  * number of tasks or log points, or any dataset of the layout missing or of the wrong type, rank
  * or shape. The message names the file and what differs. */
 isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay, isw_error *err);
@@ -179,6 +185,7 @@ isw_status isw_store_probe_here(const char *path, isw_error *err);
 /* What a result file says of itself; text fields are malloc'd (free with isw_store_info_free). */
 typedef struct {
     int64_t T, S, replicates;
+    char *format; /* one of ISW_STORE_READ_FORMATS */
     char *name, *model, *seed, *generator, *sweep, *spec_hash, *grid;
     char *shard;   /* "K/N" for a shard of a sweep, "" for a whole sweep */
     char *origins; /* JSON: the files rows were copied from */
