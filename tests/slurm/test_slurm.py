@@ -17,7 +17,7 @@ import time
 import h5py
 import pytest
 
-from common import BIN, ENV, SRC, run, same_results, states
+from common import BIN, ENV, SRC, run, run_ok, same_results, states
 from sweeps import LONGER, TINY
 
 CLUSTER = os.path.join(SRC, "slurm", "local-cluster")
@@ -107,13 +107,6 @@ def logs(out):
     return text
 
 
-def reference(slurm, sweep, name):
-    path = slurm.path(name)
-    rc, log = run(3, "run", sweep, "-o", path, "--quiet", timeout=600)
-    assert rc == 0, f"reference {name}: {log}"
-    return path
-
-
 @pytest.fixture(scope="module")
 def slow(slurm):
     return slurm.write("slow.yaml", SLOW)
@@ -126,12 +119,12 @@ def tiny(slurm):
 
 @pytest.fixture(scope="module")
 def ref_slow(slurm, slow):
-    return reference(slurm, slow, "ref_slow.h5")
+    return run_ok(3, slow, slurm.path("ref_slow.h5"), "reference ref_slow.h5", timeout=600)
 
 
 @pytest.fixture(scope="module")
 def ref_tiny(slurm, tiny):
-    return reference(slurm, tiny, "ref_tiny.h5")
+    return run_ok(3, tiny, slurm.path("ref_tiny.h5"), "reference ref_tiny.h5", timeout=600)
 
 
 def test_demo(slurm):

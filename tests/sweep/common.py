@@ -48,6 +48,14 @@ def run(np_, *args, timeout=300):
     return p.returncode, p.stdout
 
 
+def run_ok(np_, sweep, out, label, timeout=300):
+    """Runs sweep into out on np_ ranks to the end; returns out, or fails the test with
+    "label: output" unless the run exits 0."""
+    rc, log = run(np_, "run", sweep, "-o", out, "--quiet", timeout=timeout)
+    assert rc == 0, f"{label}: {log}"
+    return out
+
+
 def start(np_, *args):
     """Starts in its own process group (so a test can signal or kill the whole job)."""
     return subprocess.Popen(command(np_, *args), env=ENV, stdout=subprocess.PIPE,

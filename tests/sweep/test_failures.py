@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from common import BIN, ENV, run
+from common import BIN, ENV, run, run_ok
 from sweeps import TINY
 
 # Gradient descent on the spin-glass energy is stable for lr below 2 / (largest curvature) and
@@ -132,9 +132,7 @@ def test_retry_failed_reruns_it(work, failed):
 def tiny(shared):
     """TINY run once: (sweep, result file, its sha256)."""
     sweep = shared.file("tiny.yaml", TINY)
-    out = shared.file("tiny.h5")
-    rc, log = run(2, "run", sweep, "-o", out, "--quiet")
-    assert rc == 0, f"tiny sweep: {log}"
+    out = run_ok(2, sweep, shared.file("tiny.h5"), "tiny sweep")
     return sweep, out, digest(out)
 
 

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from common import run, same_results
+from common import run, run_ok, same_results
 from sweeps import TINY
 
 OLD = TINY + """\
@@ -52,10 +52,7 @@ def check_grown(label, out, old_file, fresh):
 @pytest.fixture(scope="module")
 def old_file(shared):
     """OLD run once."""
-    path = shared.file("old.h5")
-    rc, log = run(2, "run", shared.file("old.yaml", OLD), "-o", path, "--quiet")
-    assert rc == 0, f"OLD: {log}"
-    return path
+    return run_ok(2, shared.file("old.yaml", OLD), shared.file("old.h5"), "OLD")
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +63,7 @@ def fresh(shared):
     def get(label):
         if label not in made:
             new = shared.file(f"{label}.yaml", GROWN[label])
-            path = shared.file(f"{label}_fresh.h5")
-            rc, log = run(2, "run", new, "-o", path, "--quiet")
-            assert rc == 0, f"{label}: fresh run: {log}"
-            made[label] = new, path
+            made[label] = new, run_ok(2, new, shared.file(f"{label}_fresh.h5"), f"{label}: fresh run")
         return made[label]
     return get
 
@@ -90,9 +84,7 @@ def in_place(shared, fresh):
     """OLD run, kept aside, then resumed in place with GROWN["axis"]:
     (the grown file, the kept first run, the resume's exit code and output)."""
     sweep = shared.file("inplace.yaml", OLD)
-    out = shared.file("inplace.h5")
-    rc, log = run(2, "run", sweep, "-o", out, "--quiet")
-    assert rc == 0, f"in place: first run: {log}"
+    out = run_ok(2, sweep, shared.file("inplace.h5"), "in place: first run")
     kept = shared.file("inplace_old.h5")
     shutil.copyfile(out, kept)
     grown = shared.file("inplace_grown.yaml", GROWN["axis"])

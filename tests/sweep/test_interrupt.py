@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import pytest
 
-from common import BIN, run, same_results, states, wait_for_done, wait_gone
+from common import BIN, run, run_ok, same_results, states, wait_for_done, wait_gone
 from sweeps import LONGER
 
 
@@ -24,10 +24,7 @@ def sweep(shared):
 @pytest.fixture(scope="module")
 def reference(shared, sweep):
     """An uninterrupted run of the sweep."""
-    path = shared.file("reference.h5")
-    rc, log = run(2, "run", sweep, "-o", path, "--quiet")
-    assert rc == 0, f"reference run: {log}"
-    return path
+    return run_ok(2, sweep, shared.file("reference.h5"), "reference run")
 
 
 def finish_and_compare(sweep, out, reference, np_, label):

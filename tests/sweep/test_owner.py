@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from common import run, same_results, start, states, wait_for_done, wait_gone
+from common import run, run_ok, same_results, start, states, wait_for_done, wait_gone
 from sweeps import LONGER
 
 
@@ -25,10 +25,7 @@ def sweep(shared):
 @pytest.fixture(scope="module")
 def reference(shared, sweep):
     """An uninterrupted run of the sweep."""
-    path = shared.file("reference.h5")
-    rc, log = run(2, "run", sweep, "-o", path, "--quiet")
-    assert rc == 0, f"reference: {log}"
-    return path
+    return run_ok(2, sweep, shared.file("reference.h5"), "reference")
 
 
 @pytest.fixture(scope="module")

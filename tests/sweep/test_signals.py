@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from common import BIN, ENV, run, same_results, states, wait_for_done, wait_gone
+from common import BIN, ENV, run, run_ok, same_results, states, wait_for_done, wait_gone
 from sweeps import LONGER
 
 SLOW = LONGER.replace("steps: [1000, 1500]", "steps: [6000, 9000]")
@@ -26,10 +26,7 @@ def sweep(shared):
 @pytest.fixture(scope="module")
 def reference(shared, sweep):
     """An uninterrupted run of the sweep."""
-    path = shared.file("reference.h5")
-    rc, log = run(3, "run", sweep, "-o", path, "--quiet")
-    assert rc == 0, f"reference: {log}"
-    return path
+    return run_ok(3, sweep, shared.file("reference.h5"), "reference")
 
 
 def rank_pids(out):

@@ -11,7 +11,7 @@ import time
 import h5py
 import pytest
 
-from common import BIN, ENV, run
+from common import BIN, ENV, run, run_ok
 from sweeps import TINY
 
 LINATTN = """\
@@ -41,10 +41,7 @@ def swept(request, shared):
     """Each sweep run once on 2 ranks: (sweep, result file)."""
     name = request.param
     sweep = shared.file(f"{name}.yaml", SWEEPS[name])
-    out = shared.file(f"{name}.h5")
-    rc, log = run(2, "run", sweep, "-o", out, "--quiet")
-    assert rc == 0, f"{name} run: {log}"
-    return sweep, out
+    return sweep, run_ok(2, sweep, shared.file(f"{name}.h5"), f"{name} run")
 
 
 @pytest.mark.parametrize("t", (0, 3, 5))
