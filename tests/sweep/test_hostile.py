@@ -129,7 +129,7 @@ def full_disk(w):
         p = subprocess.run(command(np_, "run", sweep, "-o", out, "--force", "--quiet"),
                            env=dict(ENV, ICLSWEEP_FAIL_WRITE="5"), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, timeout=120)
-        check(p.returncode == 1 and "rows" in p.stdout and "disk full" in p.stdout,
+        check(p.returncode == 1 and "rows" in p.stdout and "Inappropriate type" in p.stdout,  # HDF5's reason
               f"a failed write np {np_}: exit {p.returncode}: {p.stdout[-400:]}")
         check(not os.path.exists(out), f"np {np_}: the half-made file is removed")
 
@@ -142,7 +142,7 @@ def full_disk(w):
         out = w.file(f"midrun_{np_}_{k}.h5")
         p = subprocess.run(command(np_, "run", sweep_ok, "-o", out, "--quiet"), env=dict(ENV, ICLSWEEP_FAIL_WRITE=k),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=120)
-        check(p.returncode == 1 and "row" in p.stdout and "disk full" in p.stdout,
+        check(p.returncode == 1 and "row" in p.stdout and "Inappropriate type" in p.stdout,
               f"a write failing mid-run (np {np_}, write {k}): exit {p.returncode}: {p.stdout[-400:]}")
         with h5py.File(out, "r") as f:
             status, loss, final = f["tasks/status"][:], f["traj/train_loss"][()], f["final/test_err"][:]
