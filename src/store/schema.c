@@ -1,6 +1,6 @@
 /* The result file's schema and the checked HDF5 helpers every store file uses.
  *
- * The /tasks columns come from the two lists in include/iclsweep/store.h; this file turns them into
+ * The /tasks columns come from the two lists in include/iclsweep/store/store.h; this file turns them into
  * one table (isw_store_cols) that creation, checks, the initial fill and the serial reader loop
  * over. Reading is defensive because result files are input like any other: before a dataset or
  * attribute is read, its type, rank, shape and storage are checked against what the layout says,
