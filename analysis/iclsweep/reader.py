@@ -15,6 +15,7 @@ done_only=False), and a file that is not complete says so (a warning and DataFra
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -24,6 +25,8 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from . import theory as theory_mod
+
 FORMAT = "iclsweep/2"
 
 # The status enum of /tasks/status, in value order (also read back from the file's enum).
@@ -31,7 +34,7 @@ STATUS_LABELS = ("pending", "running", "done", "failed", "diverged")
 
 # /tasks columns that are bookkeeping rather than model parameters (docs/file-format.md).
 BOOKKEEPING = ("replicate", "key", "seed", "point", "cost", "status", "attempts", "rank", "wall_s",
-               "steps_done", "error")
+               "steps_done", "error", "origin")
 REQUIRED_TASK_COLUMNS = ("replicate", "key", "seed", "point", "status")
 REQUIRED_ATTRS = ("format", "name", "model", "seed", "grid", "n_tasks", "n_log_points",
                   "replicates")
@@ -73,6 +76,8 @@ class SweepFile:
     final: list             # /final metric names
     traj: list              # /traj metric names (without step)
     columns: dict = field(default_factory=dict)    # (group, name) -> Column
+    theory: dict = None     # the parsed `theory` attribute (theory.py), None in older files
+    theory_columns: list = field(default_factory=list)    # /theory dataset names
 
     @property
     def model(self):
@@ -102,6 +107,20 @@ def _text(v):
     if isinstance(v, np.generic):
         return v.item()
     return v
+
+
+@contextlib.contextmanager
+def reading(path, what="the file"):
+    """Turns the errors HDF5 raises on a damaged file (a bad block in the middle, a truncated
+    dataset) into one NotAnIclsweepFile naming the file and what was being read."""
+    try:
+        yield
+    except (NotAnIclsweepFile, FileNotFoundError):
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as e:
+        reason = str(e).strip() or type(e).__name__
+        raise NotAnIclsweepFile(f"{path}: damaged or unreadable: reading {what} failed "
+                                f"({reason})") from None
 
 
 def open_h5(path):
@@ -148,7 +167,10 @@ def _check_layout(f, path):
     if missing:
         raise NotAnIclsweepFile(f"{path}: dataset(s) {', '.join(missing)} missing from /tasks")
     T, S = int(_text(f.attrs["n_tasks"])), int(_text(f.attrs["n_log_points"]))
-    for group, shape in (("tasks", (T,)), ("final", (T,)), ("traj", (T, S))):
+    groups = [("tasks", (T,)), ("final", (T,)), ("traj", (T, S))]
+    if isinstance(f.get("theory"), h5py.Group):
+        groups.append(("theory", (T,)))
+    for group, shape in groups:
         for name, ds in f[group].items():
             if ds.shape != shape:
                 raise NotAnIclsweepFile(f"{path}: /{group}/{name} has shape {ds.shape}, the "
@@ -159,21 +181,32 @@ def inspect(path):
     """Reads a result file's description (attributes, grid, column names and docs) without its
     data. Raises NotAnIclsweepFile (naming the file and the problem) for anything else."""
     path = os.fspath(path)
-    with open_h5(path) as f:
+    with open_h5(path) as f, reading(path, "its description"):
         _check_layout(f, path)
         attrs = {k: _text(v) for k, v in f.attrs.items()}
         try:
             grid = json.loads(attrs["grid"])
         except (TypeError, ValueError) as e:
             raise NotAnIclsweepFile(f"{path}: the 'grid' attribute is not JSON ({e})") from None
+        try:
+            theory = theory_mod.parse(attrs["theory"]) if "theory" in attrs else None
+        except ValueError as e:
+            raise NotAnIclsweepFile(f"{path}: {e}") from None
         names = list(f["tasks"].keys())
         settings = [n for n in names if n.endswith("_setting") and n[:-8] in names]
         params = [n for n in names if n not in BOOKKEEPING and n not in settings]
-        columns = {(g, n): _column(ds, g, n) for g in ("tasks", "final", "traj")
-                   for n, ds in f[g].items()}
+        groups = ("tasks", "final", "traj") + (("theory",) if "theory" in f else ())
+        columns = {(g, n): _column(ds, g, n) for g in groups for n, ds in f[g].items()}
         final = list(f["final"].keys())
         traj = [n for n in f["traj"].keys() if n != "step"]
-    sf = SweepFile(path, attrs, grid, params, settings, final, traj, columns)
+        theory_columns = list(f["theory"].keys()) if "theory" in f else []
+    sf = SweepFile(path, attrs, grid, params, settings, final, traj, columns, theory,
+                   theory_columns)
+    if theory is not None:
+        missing = [c for c in theory_mod.columns({"theory": theory}) if c not in theory_columns]
+        if missing:
+            raise NotAnIclsweepFile(f"{path}: the 'theory' attribute names /theory/"
+                                    f"{', /theory/'.join(missing)}, which the file does not have")
     unknown = [p for p in sf.grid_params if p not in params]
     if unknown:
         raise NotAnIclsweepFile(f"{path}: the grid names parameter(s) {', '.join(unknown)} that "
@@ -214,7 +247,7 @@ def _is_bool_param(ds, name, sf):
 def _read_one(sf):
     """One file's /tasks and /final as a DataFrame (unmasked), with `task` from the /task scale and
     `_row` (the row in the file) for the trajectories."""
-    with open_h5(sf.path) as f:
+    with open_h5(sf.path) as f, reading(sf.path, "/tasks, /final and /theory"):
         tasks = f["tasks"]
         cols = {}
         T = int(sf.attrs["n_tasks"])
@@ -229,6 +262,8 @@ def _read_one(sf):
         clash = [m for m in sf.final if m in cols]
         for m in sf.final:
             cols["final_" + m if m in clash else m] = f["final"][m][()]
+        for c in sf.theory_columns:
+            cols[theory_mod.PREFIX + c] = f["theory"][c][()].astype(float)
     df = pd.DataFrame(cols)
     df["_row"] = np.arange(T)
     return df
@@ -284,7 +319,7 @@ def _warn_incomplete(paths, n_by_status):
                       "; only done tasks are results", IncompleteSweepWarning, stacklevel=3)
 
 
-def _as_list(paths):
+def as_list(paths):
     if isinstance(paths, (str, os.PathLike)):
         return [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]
@@ -296,7 +331,7 @@ def _as_list(paths):
 def read(paths):
     """(list of SweepFile, combined unmasked DataFrame with _file and _row) for one or several
     files. Shared by load, load_traj and the cube."""
-    paths = _as_list(paths)
+    paths = as_list(paths)
     sfs = [inspect(p) for p in paths]
     _check_compatible(sfs)
     return sfs, _combine([_read_one(sf) for sf in sfs])
@@ -324,7 +359,7 @@ def describe_files(sfs, n_by_status):
     docs = {}
     for sf in sfs:
         for (group, name), col in sf.columns.items():
-            docs.setdefault(name if group != "traj" else f"traj/{name}", col)
+            docs.setdefault(name if group in ("tasks", "final") else f"{group}/{name}", col)
     return {
         "name": first.name, "model": first.model, "format": FORMAT,
         "files": [sf.path for sf in sfs], "seed": first.attrs.get("seed"),
@@ -339,6 +374,8 @@ def describe_files(sfs, n_by_status):
         "columns": {k: {"description": c.description, "units": c.units}
                     for k, c in docs.items()},
         "root_attrs": first.attrs,
+        "theory": first.theory,
+        "theory_columns": [theory_mod.PREFIX + c for c in first.theory_columns],
     }
 
 
@@ -388,7 +425,7 @@ def load_traj(paths, *, metrics=None, done_only=True, warn=True):
         if rows.empty:
             continue
         sel = rows["_row"].to_numpy()
-        with open_h5(sf.path) as f:
+        with open_h5(sf.path) as f, reading(sf.path, "/traj"):
             step = f["traj/step"][()][sel]
             data = {m: (f["traj"][m][()][sel] if m in f["traj"] else np.full(step.shape, np.nan))
                     for m in names}
