@@ -194,9 +194,11 @@ def _headline(meta, args):
 def _table(args, files, meta):
     from . import table as table_mod
     kind = "tex" if args.latex else "md" if args.markdown else None
-    out = args.output or default_output(files, "table", *(args.by or []), *(args.metric or []),
+    named = [] if isinstance(args.metric, str) else args.metric
+    out = args.output or default_output(files, "table", *(args.by or []), *named,
                                         where=args.where, ext=kind or "csv")
-    res = table_mod.table(files, by=args.by, metrics=args.metric, where=args.where)
+    metrics = [args.metric] if isinstance(args.metric, str) else args.metric
+    res = table_mod.table(files, by=args.by, metrics=metrics, where=args.where)
     table_mod.write(res, out, kind)
     print(table_mod.format_text(res))
     return [out]

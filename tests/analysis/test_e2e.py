@@ -23,6 +23,7 @@ import pytest
 import xarray as xr
 
 import iclsweep
+from files import add_engine_theory
 from iclsweep import threshold
 
 BIN = os.environ.get("ICLSWEEP_BIN")
@@ -76,6 +77,7 @@ def run_sweep(workdir, name, text, ranks):
         fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
     if fmt != iclsweep.FORMAT:
         pytest.skip(f"{BIN} writes {fmt}; the reader reads {iclsweep.FORMAT}")
+    add_engine_theory(out)
     return out
 
 
@@ -96,7 +98,7 @@ def linattn_h5(work):
 
 def cli(*args, cwd=None):
     env = dict(ENV, PYTHONPATH=os.pathsep.join(sys.path))
-    p = subprocess.run([sys.executable, "-m", "iclsweep.analysis"] + [str(a) for a in args],
+    p = subprocess.run([sys.executable, "-m", "iclsweep.cli"] + [str(a) for a in args],
                        env=env, capture_output=True, text=True, cwd=cwd)
     assert p.returncode == 0, p.stderr
     return p.stdout
