@@ -17,11 +17,20 @@ from . import crossing, reader, scales, select, stats, table, theory
 
 
 def groups_of(df, along):
-    """(the swept axes other than along's dimension, along's dimension's parameters)."""
+    """(the swept axes that define groups, along's dimension's parameters): every swept
+    parameter but along, except those a zip group ties to along (a zipped width that follows d);
+    a parameter zipped with along that takes several values at one value of along (a zip that
+    lists points, as adapt writes) is a group axis."""
     meta = df.attrs
     zipped = next((d["params"] for d in meta["grid"].get("dims", []) if along in d["params"]),
                   [along])
-    others = [p for p in select.swept(df, meta["grid_params"]) if p not in zipped]
+    others = []
+    for p in select.swept(df, meta["grid_params"]):
+        if p == along:
+            continue
+        if p in zipped and df.groupby(along)[p].nunique().max() <= 1:
+            continue
+        others.append(p)
     return others, zipped
 
 
