@@ -145,7 +145,8 @@ def _colour_key(fig, axes, color, values, palette, meta):
 
 
 def _panel(ax, done, traj, metric, color, values, palette, many, has_rate):
-    """The lines of one panel: [(rows, colour, band)] per value of color with tasks."""
+    """The lines of one panel: [(rows, colour, band)] per value of color with tasks. has_rate:
+    give each line's fitted rate in its label (one panel only: the legend is shared)."""
     groups = []
     for v, colour in zip(values, palette):
         rows = done[done[color] == v]
@@ -180,8 +181,9 @@ def curves_figure(tasks, traj, metric, color, *, col=None, row=None, where_notes
     rv, cv, panels = plotting.facets(done, col, row)
     fig, axes = plotting.facet_figure(len(rv), len(cv), panel=(6.4, 4.4), extra=(2.6, 0.9),
                                       sharex=True, sharey=True)
-    per_panel = {k: _panel(axes[k], sub, traj, metric, color, values, palette, many, has_rate)
-                 for k, sub in panels.items()}
+    rate_in_legend = has_rate and len(panels) == 1
+    per_panel = {k: _panel(axes[k], sub, traj, metric, color, values, palette, many,
+                           rate_in_legend) for k, sub in panels.items()}
     allv = pd.concat([g[2] for gs in per_panel.values() for g in gs] or
                      [pd.DataFrame({"mean": [], "lo": [], "hi": []})])
     means = allv["mean"].to_numpy(dtype=float)
@@ -215,7 +217,7 @@ def curves_figure(tasks, traj, metric, color, *, col=None, row=None, where_notes
         ax.set_ylabel(plotting.label(meta, metric, width=40))
     if log and (allv["mean"] <= 0).any():
         notes.append(f"a mean {metric} of 0 is drawn at the bottom edge")
-    if many and has_rate:
+    if has_rate and (many or not rate_in_legend):
         notes.append(f"fitted decay rates: iclsweep-analyze table --metric {metric}_decay")
     first = {}
     for k in panels:
@@ -229,8 +231,8 @@ def curves_figure(tasks, traj, metric, color, *, col=None, row=None, where_notes
         blank = Line2D([], [], ls="none")
         lines += ([blank] if lines else []) + handles
         labels += (["theory:"] if labels else []) + [h.get_label() for h in handles]
-    title = None if many else color + (" (fitted exponential decay, 95% t CI)" if has_rate
-                                       else "")
+    title = None if many else color + (" (fitted exponential decay, 95% t CI)"
+                                       if rate_in_legend else "")
     if many:
         _colour_key(fig, axes.ravel().tolist(), color, values, palette, meta)
     if lines:

@@ -136,7 +136,7 @@ def _colour_ticks(norm, level, log):
         loc = matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0))
     else:
         loc = matplotlib.ticker.MaxNLocator(6)
-    ticks = [t for t in loc.tick_values(lo, hi) if lo <= t <= hi] + [lo, hi]
+    ticks = [t for t in loc.tick_values(lo, hi) if lo <= t <= hi]
     first = [level] if level is not None and lo <= level <= hi else []
     kept = []
     for t in first + sorted(set(ticks) - set(first), key=lambda t: (t not in (lo, hi), t)):
@@ -159,7 +159,7 @@ def _labels(ax, xa, ya, mean, cmap, norm):
             light = 0.299 * r + 0.587 * g + 0.114 * b > 0.55
             t = ax.text(xv, yv, f"{mean[j, i]:.3g}", ha="center", va="center", fontsize=8,
                         color="black" if light else "white", zorder=6,
-                        path_effects=[pe.withStroke(linewidth=1.6,
+                        path_effects=[pe.withStroke(linewidth=1.0,
                                                     foreground="white" if light else "black")])
             texts.append((t, i, j))
     to_px = ax.transData.transform
@@ -295,6 +295,8 @@ def phase_figure(df, x, y, metric, *, level=None, col=None, row=None, where_note
     _legend(fig, handles)
     if level is not None and not any(np.isfinite(f["boot_lo"]).any() for f in fields.values()):
         notes.append("no bootstrap band: fewer than two done tasks per cell")
+    elif level is not None and not any(h.startswith("95% bootstrap band") for h in handles):
+        notes.append(f"no bootstrap band: no cell's 95% interval holds {plotting.fmt(level)}")
     counts = np.concatenate([f["n"].ravel() for f in fields.values()])
     keep = [x, y] + [a for a in (col, row) if a]
     fig.suptitle(plotting.title(meta, f"mean {metric} per cell",

@@ -158,10 +158,12 @@ def _figures(df, traj, metric, level):
         dims = select.dim_axes(df)
         for c in dims:
             others = [d for d in dims if d != c and df[d].nunique() <= 6]
-            col = others[0] if others else None
-            fig = curves.curves_figure(df, traj, metric, c, col=col)
+            other = others[0] if others else None
+            wide = other is not None and df[other].nunique() <= 2
+            fig = curves.curves_figure(df, traj, metric, c, col=other if wide else None,
+                                       row=None if wide else other)
             out.append((f"Learning curves of {metric} by {c}" +
-                        (f", one panel per {col}" if col else ""), _png(fig)))
+                        (f", one panel per {other}" if other else ""), _png(fig)))
     return out
 
 
@@ -193,9 +195,15 @@ def report_html(paths, *, metric=None, level=None, where=None):
     df = reader.load(paths, warn=False)
     df, notes = select.apply_where(df, select.parse_where(where))
     meta = df.attrs
+    try:
+        head, head_level = theory.headline(meta)
+    except ValueError:
+        head, head_level = None, None
+    metric = metric or head
     if metric is None:
-        metric, default_level = theory.headline(meta)
-        level = level if level is not None else default_level
+        theory.headline(meta)            # says that the file names none
+    if level is None and metric == head:
+        level = head_level
     select.check_metric(meta, metric)
     traj = reader.load_traj(paths, metrics=[metric], warn=False) \
         if metric in meta["traj_metrics"] else None

@@ -38,24 +38,29 @@ def _y_scale(ax, summary, level, lines, yscale):
     if not log or not len(pos):
         return set()
     ax.set_yscale("log", nonpositive="clip")
-    near = [v for v in lines.values() if v > pos.min() / 30] + ([level] if level else [])
+    near = [v for k, v in lines.items() if v > pos.min() / 30 and not k.startswith("drawn:")] \
+        + ([level] if level else [])
     bottom, top = min([pos.min()] + near) / 1.4, max([pos.max()] + near) * 1.4
     ax.set_ylim(bottom, top)
     plotting.log_ticks(ax.yaxis)
-    return {k for k, v in lines.items() if v < bottom}
+    return {k for k, v in lines.items() if v < bottom and not k.startswith("drawn:")}
 
 
-def _theory(ax, meta, rows, along, metric, colour, n_groups, lines):
+def _theory(ax, meta, rows, whole, along, metric, colour, n_groups, lines):
     """Levels, baselines (as curves over the axis) and marks on the axis for one group; returns
     the legend notes (key, style, label, colour) and records in lines the smallest value each
     horizontal line or curve takes."""
     notes = set()
     for label, column in theory.levels(meta, metric):
         v, _ = theory.value(rows, column)
-        if v is not None:
-            ax.axhline(v, color=colour, ls="--", lw=1)
-            notes.add((column, "--", label, "0.35"))
-            lines[column] = min(lines.get(column, np.inf), v)
+        if v is None:
+            continue
+        same, _ = theory.value(whole, column)      # one value for every curve: grey, once
+        if same is None or "drawn:" + column not in lines:
+            ax.axhline(v, color="0.35" if same is not None else colour, ls="--", lw=1)
+            lines["drawn:" + column] = v
+        notes.add((column, "--", label, "0.35"))
+        lines[column] = min(lines.get(column, np.inf), v)
     for label, column in theory.marks(meta, along):
         v, _ = theory.value(rows, column)
         if v is not None:
@@ -91,7 +96,7 @@ def _curve_panel(ax, df, res, along, metric, level, draw_theory, yscale="auto"):
             ax.errorbar([row["location"]], [y], xerr=xerr, color=colour, marker="D", ms=8,
                         mec="black", capsize=4, lw=2, zorder=5)
         if draw_theory:
-            notes |= _theory(ax, meta, _rows_of(df, row, others), along, metric, colour,
+            notes |= _theory(ax, meta, _rows_of(df, row, others), df, along, metric, colour,
                              len(res), lines)
     if level is not None:
         ax.axhline(level, color="black", lw=1.2)
