@@ -156,15 +156,16 @@ def adapt(sweep, *, output, along, metric=None, level=None, peak=False, directio
         written.append(current)
     else:
         current = os.fspath(sweep)
-    res, stopped = None, ""
+    res, stopped, by = None, "", None
     for k in range(rounds + 1):
         _run(program, launcher, current, output, log)
         df = reader.load(output, warn=False)
         metric = table.metrics_for(df.attrs, [metric] if metric else None)[0]
         lvl = threshold.resolve_level(df.attrs, metric, level, peak, "adapt")
         select.check_axis(df, along, "along")
-        res = threshold.locations(df, along, metric, level=lvl, direction=direction,
+        res = threshold.locations(df, along, metric, level=lvl, direction=direction, by=by,
                                   n_resamples=n_resamples)
+        by = res.attrs["others"]         # the groups of the first round stay the groups
         res["width"] = [width(r) for _, r in res.iterrows()]
         res["done"] = res["width"] < tol
         log(f"adapt: round {k}: {len(df)} tasks; " + "; ".join(

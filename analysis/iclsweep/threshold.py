@@ -44,18 +44,19 @@ def _note(loc, info, level, n_points):
     return ""
 
 
-def locations(df, along, metric, *, level=None, direction="any", log=None,
+def locations(df, along, metric, *, level=None, direction="any", log=None, by=None,
               n_resamples=crossing.N_RESAMPLES):
     """One row per group of the other swept axes: the location (first crossing of level, or the
     peak when level is None) of the mean curve along `along`, its 95% interval (ci_lo/ci_hi:
     replicates and interpolation; boot_lo/boot_hi: replicates only), the share of resamples with
     a location, the grid values bracketing it, the curve's number of crossings, a note (no
-    crossing, a peak at the edge), and the tasks used and left out."""
+    crossing, a peak at the edge), and the tasks used and left out. by names the group axes
+    (default: groups_of)."""
     select.check_axis(df, along, "along")
     select.check_metric(df.attrs, metric)
     if not scales.numeric(df[along]):
         raise ValueError(f"axis {along} takes text values; a threshold needs a numeric axis")
-    others, _ = groups_of(df, along)
+    others = groups_of(df, along)[0] if by is None else list(by)
     log = scales.is_log_spaced(df[along]) if log is None else log
     rows = []
     for key, g in stats.groups(df, others):
