@@ -232,6 +232,18 @@ def _panel(ax, meta, df, xa, ya, metric, level, fields, norm, cmap, draw_theory)
     return mesh, handles, notes
 
 
+def _decorate(axes, panels, xa, ya, meta, col, cv, row, rv):
+    """Axis scales, ticks and labels (outer panels only) and panel titles; empty panels hidden."""
+    for (i, j) in np.ndindex(axes.shape):
+        if (i, j) not in panels:
+            axes[i, j].set_visible(False)
+            continue
+        xa.decorate(axes[i, j], "x", meta, label=i == len(rv) - 1)
+        ya.decorate(axes[i, j], "y", meta, label=j == 0)
+        if col or row:
+            axes[i, j].set_title(plotting.facet_title(col, cv[j], row, rv[i]))
+
+
 def _layout(df, x, y, col, row, xscale, yscale):
     for name, what in ((x, "x axis"), (y, "y axis")):
         select.check_axis(df, name, what)
@@ -269,13 +281,7 @@ def phase_figure(df, x, y, metric, *, level=None, col=None, row=None, where_note
                             draw_theory)
         handles.update({hh.get_label(): hh for hh in h})
         notes += [t for t in n if t not in notes]
-        xa.decorate(ax, "x", meta, label=i == len(rv) - 1)
-        ya.decorate(ax, "y", meta, label=j == 0)
-        if col or row:
-            ax.set_title(plotting.facet_title(col, cv[j], row, rv[i]))
-    for (i, j) in np.ndindex(axes.shape):
-        if (i, j) not in panels:
-            axes[i, j].set_visible(False)
+    _decorate(axes, panels, xa, ya, meta, col, cv, row, rv)
     cbar = fig.colorbar(mesh, ax=axes.ravel().tolist(), shrink=0.9)
     cbar.set_label(plotting.label(meta, metric, width=40))
     cbar.set_ticks(_colour_ticks(norm, level, log))
@@ -381,13 +387,7 @@ def regime_figure(df, x, y, regime, *, col=None, row=None, where_notes=(), xscal
         seen |= set(codes[codes >= 0].ravel().tolist())
         any_unsure |= bool((unsure & (codes >= 0)).any())
         empty |= bool((codes < 0).any())
-        xa.decorate(ax, "x", meta, label=i == len(rv) - 1)
-        ya.decorate(ax, "y", meta, label=j == 0)
-        if col or row:
-            ax.set_title(plotting.facet_title(col, cv[j], row, rv[i]))
-    for (i, j) in np.ndindex(axes.shape):
-        if (i, j) not in panels:
-            axes[i, j].set_visible(False)
+    _decorate(axes, panels, xa, ya, meta, col, cv, row, rv)
     handles = {names[k]: Patch(facecolor=colours[k], edgecolor="0.5", label=names[k])
                for k in sorted(seen, reverse=True)}
     if any_unsure:
