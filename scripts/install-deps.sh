@@ -12,8 +12,10 @@ packages=(build-essential cmake pkg-config git
           libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools
           libopenblas-dev liblapacke-dev libyaml-dev
           python3 python3-numpy python3-h5py python3-pandas python3-xarray python3-h5netcdf
-          python3-scipy python3-matplotlib python3-contourpy python3-pytest python3-yaml perl
-          npm)
+          python3-scipy python3-matplotlib python3-contourpy python3-pytest python3-yaml perl)
+# npm fetches plotly.js below; a machine with another Node.js (whose own npm conflicts with
+# Debian's package) keeps the npm it has
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(slurm-wlm munge valgrind clang libclang-rt-14-dev chromium)
 fi

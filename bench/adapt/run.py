@@ -10,7 +10,8 @@ Cases:
 The dense grid has adapt's finest spacing near each location (in the axis's own terms: linear for
 alpha, geometric for noise) over the first round's whole range; its task count is computed. Its
 answer is measured on the part of it that decides the location: the dense grid run over a window
-around adapt's interval (the rest of a dense grid does not move a crossing or an interior peak).
+around adapt's location, 5% of it either side (the rest of a dense grid does not move a crossing
+or an interior peak).
 
 Run from the repository root (a few minutes on 2 cores; writes bench/adapt/out/):
   OPENBLAS_NUM_THREADS=1 PYTHONPATH=analysis /usr/bin/python3 bench/adapt/run.py
@@ -88,12 +89,12 @@ def run_case(case):
     n_dense = len(dense_values(lo_all, hi_all, step, log))
     n_groups = max(1, len(groups))
     dense_tasks = n_dense * reps * n_groups
-    # the dense grid's answer: it run over a window around each group's interval (the bracket
-    # of its location widened by one bracket each side), as one zip sweep of the points
+    # the dense grid's answer: it run over a window around each group's location (5% of it
+    # either side: wide enough that replicate noise does not hide the crossing), as one zip
+    # sweep of the points
     pts = []
     for g, gstep in zip(groups, steps):
-        lo, hi = min(g["bracket_lo"], g["ci_lo"]), max(g["bracket_hi"], g["ci_hi"])
-        wlo, whi = (lo * lo / hi, hi * hi / lo) if log else (2 * lo - hi, 2 * hi - lo)
+        wlo, whi = g["location"] * 0.95, g["location"] * 1.05
         wlo = max(wlo, lo_all)
         for v in dense_values(wlo, min(whi, hi_all), gstep, log):
             pts.append(tuple(g[o] for o in others) + (float(f"{v:.6g}"),))
