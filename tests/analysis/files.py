@@ -25,7 +25,7 @@ CONCEPT_THEORY = {
     "baselines": [], "marks": []}
 LINATTN_THEORY = {
     "headline": {"metric": "test_mse", "level": 1.0},
-    "levels": [{"column": "floor", "label": "large-P theory (D+1)/(N+D+1)",
+    "levels": [{"column": "floor", "label": "large-P floor (D+1)/(N+D+1)",
                 "metrics": ["test_mse", "test_mse_avg"]}],
     "baselines": [{"final": "ridge_mse", "label": "ridge (Bayes, fresh tasks)",
                    "metrics": ["test_mse", "test_mse_avg"]},
@@ -34,7 +34,7 @@ LINATTN_THEORY = {
                   {"final": "theory_mse", "label": "Gibbs mean (closed form)",
                    "metrics": ["test_mse", "test_mse_avg"]}],
     "marks": [{"column": "interp_P", "label": "interpolation threshold P = D(D+1)", "axis": "P"},
-              {"column": "interp_alpha", "label": "interpolation threshold P = D(D+1)",
+              {"column": "interp_alpha", "label": "interpolation threshold alpha = (D+1)/D",
                "axis": "alpha"}]}
 LINATTN_COLUMNS = {
     "floor": lambda r: (r["D"] + 1) / (r["N"] + r["D"] + 1),

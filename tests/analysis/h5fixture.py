@@ -122,11 +122,6 @@ def write_theory(f, columns, docs=None):
         _doc(ds, *(docs or {}).get(name, (f"theory line {name}", "")))
 
 
-def _scalar(v):
-    v = v.item() if hasattr(v, "item") else v
-    return v.decode("utf-8").rstrip("\0") if isinstance(v, bytes) else v
-
-
 def task_key(model, params, rep):
     """A stand-in identity: a hash of the model, the parameters (sorted) and the replicate."""
     text = model + ";" + ";".join(f"{k}={params[k]!r}" for k in sorted(params)) + f";{rep}"

@@ -103,7 +103,7 @@ def test_curves_log_y_rate_and_theory(toy, la, tmp_path):
     fig, _ = curves.curves(la, metric="test_mse", color="alpha", where=["D=4"])
     text = _texts(fig)
     assert fig.axes[0].get_yscale() == "linear"
-    assert "large-P theory (D+1)/(N+D+1)" in text and "ridge" in text and "Gibbs mean" in text
+    assert "large-P floor (D+1)/(N+D+1)" in text and "ridge" in text and "Gibbs mean" in text
     plt.close(fig)
 
 
@@ -120,8 +120,8 @@ def test_threshold_crossings_by_hand(la, tmp_path):
     assert int(rows[8]["n_crossings"]) == 2 and int(rows[8]["n_tasks"]) == 15
     assert float(rows[8]["ci_lo"]) <= 0.46 <= float(rows[8]["ci_hi"])
     text = _texts(fig)
-    for want in ("interpolation threshold P = D(D+1)", "ridge (Bayes, fresh tasks)",
-                 "Gibbs mean (closed form)", "large-P theory (D+1)/(N+D+1)", "level 2.5"):
+    for want in ("interpolation threshold alpha = (D+1)/D", "ridge (Bayes, fresh tasks)",
+                 "Gibbs mean (closed form)", "large-P floor (D+1)/(N+D+1)", "level 2.5"):
         assert want in text
     plt.close(fig)
     res, fig, _ = threshold.threshold(la, along="alpha", metric="test_mse", peak=True,
@@ -276,5 +276,5 @@ def test_curves_with_many_lines_get_a_colour_bar(tmp_path):
     assert len(fig.axes) == 2                           # the plot and its colour bar
     cbar = fig.axes[1]
     assert [t.get_text() for t in cbar.get_yticklabels()][:2] == ["0.2", "0.4"]
-    assert "large-P theory" in _texts(fig) and "0.2:" not in _texts(fig)
+    assert "large-P floor" in _texts(fig) and "0.2:" not in _texts(fig)
     plt.close(fig)

@@ -214,8 +214,8 @@ def test_linattn_peak_near_the_interpolation_threshold(linattn_h5, work):
     assert 0.85 <= loc <= 1.45, res.T          # P = D(D+1) is alpha = 1.125
     texts = [t.get_text() for ax in fig.axes if ax.get_legend()
              for t in ax.get_legend().get_texts()]
-    for want in ("interpolation threshold P = D(D+1)", "Gibbs mean (closed form)",
-                 "ridge (Bayes, fresh tasks)", "large-P theory (D+1)/(N+D+1)"):
+    for want in ("interpolation threshold alpha = (D+1)/D", "Gibbs mean (closed form)",
+                 "ridge (Bayes, fresh tasks)", "large-P floor (D+1)/(N+D+1)"):
         assert want in texts
     plt.close(fig)
     text = cli("curves", linattn_h5, "--color", "alpha", "-o", work / "la_curves.png")

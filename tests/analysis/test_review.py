@@ -190,7 +190,7 @@ def test_colour_scale_is_log_over_a_decade_and_marks_follow_D(tmp_path):
     fig, _ = phase.phase(path, x="alpha", y="D")
     lines = [l for l in fig.axes[0].get_lines() if l.get_linestyle() == "--"]
     assert len(lines) == 1 and list(lines[0].get_xdata()) == pytest.approx([5 / 4, 9 / 8])
-    assert "interpolation threshold P = D(D+1)" in _texts(fig)
+    assert "interpolation threshold alpha = (D+1)/D" in _texts(fig)
     plt.close(fig)
 
 
@@ -226,10 +226,10 @@ def test_a_level_that_differs_between_tasks_is_said(tmp_path):
     path = tmp_path / "la.h5"
     linattn(path)
     fig, _ = curves.curves(path, color="alpha", col="D")
-    assert "large-P theory (D+1)/(N+D+1)" in _texts(fig)        # one value per panel
+    assert "large-P floor (D+1)/(N+D+1)" in _texts(fig)        # one value per panel
     plt.close(fig)
     fig, _ = phase.phase(path, x="alpha", y="D")
-    assert "large-P theory (D+1)/(N+D+1) not marked: differs between the tasks shown" in \
+    assert "large-P floor (D+1)/(N+D+1) not marked: differs between the tasks shown" in \
         _texts(fig)
     plt.close(fig)
 
