@@ -277,7 +277,7 @@ def cmd_fixture(path, cfg):
         put("tokens", X)
         put("target", target.to(torch.float64))
         put("loss", loss.reshape(1))
-        put("acc", torch.tensor([acc]))
+        put("acc", torch.tensor([acc], dtype=torch.float64))
         put("logits", logits)
         for name in Net.TENSORS:
             put("grad_" + name, getattr(net, name).grad)
