@@ -25,12 +25,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "peers"))
 import iccls_peer  # noqa: E402
+from calibrate import KNOWN_GOOD  # noqa: E402
 
 
 def load(path):
     tag = os.path.basename(path)[:-6]
     kv = dict(x.split("=", 1) for x in tag.split(","))
-    cfg = iccls_peer.parse([f"{k}={v}" for k, v in kv.items()])
+    cfg = iccls_peer.parse([f"{k}={v}" for k, v in dict(KNOWN_GOOD, **kv).items()])
     rows = [json.loads(l) for l in open(path) if l.strip()]
     rows = [r for r in rows if "ic_acc" in r and not r.get("final")]
     return tag, kv, cfg, rows
@@ -68,23 +69,24 @@ def main(stages):
     groups = {}
     for st, tag, kv, cfg, rows, s in runs:
         key = st + ": " + ",".join(f"{k}={v}" for k, v in kv.items() if k != "seed")
-        groups.setdefault(key, []).append((kv.get("seed"), rows, s))
+        groups.setdefault(key, []).append((kv.get("seed"), rows, s, cfg["L"]))
     print("\n| setting | seeds jumped (ic acc >= 0.9) | median t_icl | t_icl range |")
     print("|---|---|---|---|")
     for key, g in groups.items():
-        ts = [s["t_icl"] for _, _, s in g if not math.isnan(s["t_icl"])]
+        ts = [s["t_icl"] for _, _, s, _ in g if not math.isnan(s["t_icl"])]
         med = statistics.median(ts) if ts else math.nan
         rng = f"{min(ts):.0f}-{max(ts):.0f}" if ts else "-"
-        print(f"| {key} | {sum(s['jumped'] for _, _, s in g)} of {len(g)} | {med:.0f} | {rng} |")
+        print(f"| {key} | {sum(s['jumped'] for _, _, s, _ in g)} of {len(g)} | {med:.0f} | {rng} |")
     n = len(groups)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), sharey=True, squeeze=False)
     for ax, (key, g) in zip(axes[0], groups.items()):
-        for seed, rows, s in g:
+        for seed, rows, s, _ in g:
             ax.plot([x["step"] for x in rows], [x["ic_acc"] for x in rows], lw=1.2, label=f"seed {seed}")
         r = g[0][2]["ref"]
         ax.axhline(r, color="gray", ls="--", lw=0.8)
-        ax.axhline(1.0 / g[0][1][0].get("L", 16) if False else r, color="gray", ls="--", lw=0.8)
         ax.text(0, r + 0.02, "B/N", color="gray", fontsize=8)
+        ax.axhline(1.0 / g[0][3], color="gray", ls=":", lw=0.8)
+        ax.text(0, 1.0 / g[0][3] + 0.02, "1/L", color="gray", fontsize=8)
         ax.set_title(key, fontsize=8)
         ax.set_xlabel("training step")
         ax.set_ylim(0, 1.02)
@@ -95,6 +97,33 @@ def main(stages):
     out = os.path.join(HERE, f"calibration_{'_'.join(stages)}.png")
     fig.savefig(out, dpi=110)
     print(f"\nwrote {out}")
+    if os.environ.get("PROGRESS"):
+        progress(os.environ["PROGRESS"].split(";"))
+
+
+def progress(paths):
+    """The progress measures along training, one panel per run (PROGRESS="stage/run1.jsonl;stage/run2.jsonl"):
+    ic accuracy with ILA1, TILA2, TLA2, CLA and PTA1 (bench/peers/iccls_peer.py defines them)."""
+    fig, axes = plt.subplots(1, len(paths), figsize=(5.2 * len(paths), 3.6), squeeze=False)
+    for ax, path in zip(axes[0], paths):
+        tag, kv, cfg, rows = load(os.path.join(HERE, "calib", path))
+        steps = [x["step"] for x in rows]
+        for key, style in [("ic_acc", dict(color="black", lw=2)), ("cla", {}), ("ila1", {}),
+                           ("tila2", {}), ("tla2", dict(ls="--")), ("pta1", dict(ls=":"))]:
+            ax.plot(steps, [x[key] for x in rows], label=key, **style)
+        s = summary(cfg, rows)
+        if not math.isnan(s["t_icl"]):
+            ax.axvline(s["t_icl"], color="gray", lw=0.8)
+        ax.set_xlim(0, min(steps[-1], 3 * s["t_icl"]) if not math.isnan(s["t_icl"]) else steps[-1])
+        ax.set_title(f"{path.split('/')[0]}: {tag}", fontsize=8)
+        ax.set_xlabel("training step")
+        ax.set_ylim(0, 1.02)
+    axes[0][0].legend(fontsize=7, loc="center right")
+    fig.suptitle("iccls progress measures on the ic set (first 1000 sequences); grey line: t_icl", fontsize=10)
+    fig.tight_layout()
+    out = os.path.join(HERE, "calibration_progress.png")
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

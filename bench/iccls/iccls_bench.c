@@ -35,10 +35,10 @@ typedef struct {
 } bench_cfg;
 
 static bench_cfg defaults(void) {
-    bench_cfg c = {.data = {.N = 4, .Nmax = 8, .D = 31, .L = 16, .K = 256, .K_novel = 128, .B = 1,
-                            .p_B = 1.0, .p_C = 1.0, .eps = 0.1, .alpha = 0.0, .bursty_zipf = 0,
+    bench_cfg c = {.data = {.N = 4, .Nmax = 8, .D = 31, .L = 16, .K = 1024, .K_novel = 128, .B = 1,
+                            .p_B = 1.0, .p_C = 0.0, .eps = 0.1, .alpha = 0.0, .bursty_zipf = 0,
                             .pos_shift = 1},
-                   .batch = 64, .steps = 10000, .log_every = 100, .n_test = 1000, .trace = 0,
+                   .batch = 64, .steps = 20000, .log_every = 100, .n_test = 1000, .trace = 0,
                    .lr = 0.1, .weight_decay = 1e-6, .seed = 1};
     return c;
 }

@@ -27,7 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 PEER = os.path.join(ROOT, "bench", "peers", "iccls_peer.py")
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 PAPER = ["N=8", "Nmax=32", "D=63", "L=32", "K=512", "B=2", "p_C=0", "batch=128"]
-POINTS = [("default point (N=4, Nmax=8, D=31, L=16, K=256, B=1, p_C=1, batch 64)", []),
+POINTS = [("default point (N=4, Nmax=8, D=31, L=16, K=1024, B=1, p_C=0, batch 64)", []),
           ("paper's size (N=8, Nmax=32, D=63, L=32, K=512, B=2, p_C=0, batch 128)", PAPER)]
 
 
@@ -115,7 +115,7 @@ def main():
     print(lines[-1], flush=True)
     lines += ["", "## Peak memory of a task (C, in process) against the proposed memory model", "",
               "| point | peak RSS | model | model / measured |", "|---|---|---|---|"]
-    for label, args, kw in [("default point", [], dict(N=4, Nmax=8, D=31, L=16, K=256)),
+    for label, args, kw in [("default point", [], dict(N=4, Nmax=8, D=31, L=16, K=1024)),
                             ("paper's size", PAPER, dict(N=8, Nmax=32, D=63, L=32, K=512, batch=128)),
                             ("paper's size, n_test 10000", PAPER + ["n_test=10000"],
                              dict(N=8, Nmax=32, D=63, L=32, K=512, batch=128, n_test=10000))]:

@@ -128,14 +128,31 @@ static void gemm(int ta, int tb, int m, int n, int k, double alpha, const double
                 k, alpha, A, lda, Bm, ldb, beta, C, ldc);
 }
 
-static double dot(const double *a, const double *b, int n) {
-    double s = 0.0;
-    for (int i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
+/* a . b over n, in four interleaved partial sums: the per-sequence attention is dots and axpys
+ * over d ~ 48..128, and a single running sum would wait on each add's latency. */
+static double dot(const double *restrict a, const double *restrict b, int n) {
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
 }
 
-static void axpy(double *y, double a, const double *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
+/* y[n] += a x[n]. */
+static void axpy(double *restrict y, double a, const double *restrict x, int n) {
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        y[i] += a * x[i];
+        y[i + 1] += a * x[i + 1];
+        y[i + 2] += a * x[i + 2];
+        y[i + 3] += a * x[i + 3];
+    }
+    for (; i < n; i++) y[i] += a * x[i];
 }
 
 /* In place: s[n] <- softmax(s). */
