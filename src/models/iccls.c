@@ -121,6 +121,15 @@ void isw_iccls_work_free(isw_iccls_work *w) {
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
+/* The per-sequence attention loops (dots and axpys over d, a quarter of a step) are compiled
+ * twice, for AVX2 with FMA and for the baseline, and the loader picks one for the machine (GCC's
+ * target_clones; OpenBLAS dispatches its kernels the same way). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define ISW_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define ISW_CLONES
+#endif
+
 /* C[m, n] = alpha op(A) op(B) + beta C, row-major; ta, tb: transpose A, B. */
 static void gemm(int ta, int tb, int m, int n, int k, double alpha, const double *A, int lda,
                  const double *Bm, int ldb, double beta, double *C, int ldc) {
@@ -130,7 +139,7 @@ static void gemm(int ta, int tb, int m, int n, int k, double alpha, const double
 
 /* a . b over n, in four interleaved partial sums: the per-sequence attention is dots and axpys
  * over d ~ 48..128, and a single running sum would wait on each add's latency. */
-static double dot(const double *restrict a, const double *restrict b, int n) {
+static inline double dot(const double *restrict a, const double *restrict b, int n) {
     double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
     int i = 0;
     for (; i + 4 <= n; i += 4) {
@@ -144,7 +153,7 @@ static double dot(const double *restrict a, const double *restrict b, int n) {
 }
 
 /* y[n] += a x[n]. */
-static void axpy(double *restrict y, double a, const double *restrict x, int n) {
+static inline void axpy(double *restrict y, double a, const double *restrict x, int n) {
     int i = 0;
     for (; i + 4 <= n; i += 4) {
         y[i] += a * x[i];
@@ -187,7 +196,7 @@ static void dense_relu_backward(double *dx, double *dW, double *db, double *dh, 
 /* ---- forward ---------------------------------------------------------------------------- */
 
 /* Layer 1 of one sequence, fused: scores z_t . x_j for j <= t, softmax, g_t = sum_j A_tj x_j. */
-static void attn1_seq(double *a /* [T, T] */, double *g /* [T, d] */, const double *z /* [T, d] */,
+ISW_CLONES static void attn1_seq(double *a /* [T, T] */, double *g /* [T, d] */, const double *z /* [T, d] */,
                       const double *x /* [T, d] */, int T, int d) {
     for (int t = 0; t < T; t++) {
         double *at = a + (size_t)t * T, *gt = g + (size_t)t * d;
@@ -201,7 +210,7 @@ static void attn1_seq(double *a /* [T, T] */, double *g /* [T, d] */, const doub
 
 /* Layer 2 of one sequence at its query: scores x_j . u + g_j . uv, softmax into a[T], and the
  * a-weighted sums xb[d] of x_j and gb[d] of g_j. */
-static void attn2_seq(double *a, double *xb, double *gb, const double *x, const double *g,
+ISW_CLONES static void attn2_seq(double *a, double *xb, double *gb, const double *x, const double *g,
                       const double *u, const double *uv, int T, int d) {
     for (int j = 0; j < T; j++)
         a[j] = dot(x + (size_t)j * d, u, d) + dot(g + (size_t)j * d, uv, d);
@@ -267,7 +276,7 @@ double isw_iccls_loss(isw_iccls_work *w, const int *target, int B, double scale,
 
 /* Layer 2 of one sequence, backward: from dxb (= dxbar) and dgb, the score gradients ds[T], and
  * du[d] = sum_j ds_j x_j, duv[d] = sum_j ds_j g_j, dg_j = a_j dgb + ds_j uv (written, all j). */
-static void attn2_seq_backward(double *ds, double *du, double *duv, double *dg, const double *a,
+ISW_CLONES static void attn2_seq_backward(double *ds, double *du, double *duv, double *dg, const double *a,
                                const double *dxb, const double *dgb, const double *x,
                                const double *g, const double *uv, int T, int d) {
     double mean = 0.0;
@@ -288,7 +297,7 @@ static void attn2_seq_backward(double *ds, double *du, double *duv, double *dg, 
 
 /* Layer 1 of one sequence, backward: from dg[T, d], dz_t = sum_{j<=t} dS_tj x_j, where
  * dS_t. = A_t. (dA_t. - A_t . dA_t) and dA_tj = dg_t . x_j. ds[T] is scratch. */
-static void attn1_seq_backward(double *dz, double *ds, const double *a, const double *dg,
+ISW_CLONES static void attn1_seq_backward(double *dz, double *ds, const double *a, const double *dg,
                                const double *x, int T, int d) {
     for (int t = 0; t < T; t++) {
         const double *at = a + (size_t)t * T, *dgt = dg + (size_t)t * d;
