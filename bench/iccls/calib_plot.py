@@ -57,7 +57,8 @@ def summary(cfg, rows):
 def main(stages):
     runs = []
     for st in stages:
-        for path in sorted(glob.glob(os.path.join(HERE, "calib", st, "*.jsonl"))):
+        paths = glob.glob(os.path.join(HERE, "calib", st, "*.jsonl"))
+        for path in sorted(paths, key=lambda p: (p.rsplit("seed=", 1)[0], int(p.rsplit("seed=", 1)[1][:-6]))):
             tag, kv, cfg, rows = load(path)
             if rows:
                 runs.append((st, tag, kv, cfg, rows, summary(cfg, rows)))
@@ -69,6 +70,8 @@ def main(stages):
     groups = {}
     for st, tag, kv, cfg, rows, s in runs:
         key = st + ": " + ",".join(f"{k}={v}" for k, v in kv.items() if k != "seed")
+        if "K" not in kv:
+            key += f" (K={cfg['K']})"
         groups.setdefault(key, []).append((kv.get("seed"), rows, s, cfg["L"]))
     print("\n| setting | seeds jumped (ic acc >= 0.9) | median t_icl | t_icl range |")
     print("|---|---|---|---|")
@@ -78,21 +81,34 @@ def main(stages):
         rng = f"{min(ts):.0f}-{max(ts):.0f}" if ts else "-"
         print(f"| {key} | {sum(s['jumped'] for _, _, s, _ in g)} of {len(g)} | {med:.0f} | {rng} |")
     n = len(groups)
-    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), sharey=True, squeeze=False)
-    for ax, (key, g) in zip(axes[0], groups.items()):
-        for seed, rows, s, _ in g:
-            ax.plot([x["step"] for x in rows], [x["ic_acc"] for x in rows], lw=1.2, label=f"seed {seed}")
-        r = g[0][2]["ref"]
+    cols = min(n, 3)
+    rows_n = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows_n, cols, figsize=(max(4.6 * cols, 9.0), 3.3 * rows_n + 0.4),
+                             sharey=True, squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax, (key, g) in zip(axes.flat, groups.items()):
+        for i, (seed, rows, s, L) in enumerate(g):
+            steps = [x["step"] for x in rows]
+            color = f"C{i % 10}"
+            ax.plot(steps, [x["ic_acc"] for x in rows], lw=1.2, color=color, label=f"seed {seed}")
+            ax.plot(steps, [x["iw_acc"] for x in rows], lw=0.8, ls="--", color=color)
+        r, L = g[0][2]["ref"], g[0][3]
         ax.axhline(r, color="gray", ls="--", lw=0.8)
         ax.text(0, r + 0.02, "B/N", color="gray", fontsize=8)
-        ax.axhline(1.0 / g[0][3], color="gray", ls=":", lw=0.8)
-        ax.text(0, 1.0 / g[0][3] + 0.02, "1/L", color="gray", fontsize=8)
+        ax.axhline(1.0 / L, color="gray", ls=":", lw=0.8)
+        ax.text(0, 1.0 / L + 0.02, "1/L", color="gray", fontsize=8)
         ax.set_title(key, fontsize=8)
         ax.set_xlabel("training step")
         ax.set_ylim(0, 1.02)
-    axes[0][0].set_ylabel("ic accuracy (novel classes)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
-    fig.suptitle("iccls calibration (PyTorch peer, float32): ic accuracy per seed", fontsize=10)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy")
+    if max(len(g) for g in groups.values()) <= 8:
+        axes.flat[0].legend(fontsize=7, loc="center right")
+    who = " and ".join(sorted({"C kernels (float64)" if st.startswith("c_") else "PyTorch peer (float32)"
+                               for st in stages}))
+    fig.suptitle(f"iccls calibration, {who}: ic accuracy (novel classes, solid) and iw accuracy "
+                 "(dashed) per seed", fontsize=10)
     fig.tight_layout()
     out = os.path.join(HERE, f"calibration_{'_'.join(stages)}.png")
     fig.savefig(out, dpi=110)
@@ -115,7 +131,8 @@ def progress(paths):
         if not math.isnan(s["t_icl"]):
             ax.axvline(s["t_icl"], color="gray", lw=0.8)
         ax.set_xlim(0, min(steps[-1], 3 * s["t_icl"]) if not math.isnan(s["t_icl"]) else steps[-1])
-        ax.set_title(f"{path.split('/')[0]}: {tag}", fontsize=8)
+        who = "C" if path.startswith("c_") else "peer"
+        ax.set_title(f"{who} ({path.split('/')[0]}): {tag}", fontsize=8)
         ax.set_xlabel("training step")
         ax.set_ylim(0, 1.02)
     axes[0][0].legend(fontsize=7, loc="center right")

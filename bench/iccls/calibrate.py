@@ -31,6 +31,8 @@ STAGES = {
     "pc0": dict(base={"p_C": 0.0}, grid={"lr": [0.1]}, seeds=range(1, 3)),
     # the peer at the chosen default point (p_C = 0, K = 1024), the C half having run 8 seeds
     "default": dict(base={"p_C": 0.0, "K": 1024}, grid={"lr": [0.1]}, seeds=range(1, 3)),
+    # how often the peer stalls at ln L (the C kernels did in 3 of 8 seeds): more seeds, shorter
+    "stall": dict(base={"p_C": 0.0, "K": 1024, "steps": 4000}, grid={"lr": [0.1]}, seeds=range(3, 11)),
 }
 
 
