@@ -10,7 +10,8 @@
  *                                               trace=1 prints each log point as a JSON line
  *
  * Keys (defaults: the calibrated default point, bench/iccls/calibration.md): N Nmax D L K K_novel
- * B p_B p_C eps alpha bursty_zipf pos_shift batch lr weight_decay steps log_every n_test seed.
+ * B p_B p_C eps alpha bursty_zipf pos_shift batch lr weight_decay steps log_every n_test seed,
+ * and precision (64: the double kernels, the default; 32: the single-precision ones).
  * Output is key=value lines for bench/iccls/run.sh. Run with OPENBLAS_NUM_THREADS=1. */
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ static double now(void) {
 typedef struct {
     isw_iccls_data_cfg data;
     int batch, steps, log_every, n_test, trace;
+    int precision; /* 64: the double kernels; 32: the single-precision ones */
     double lr, weight_decay;
     unsigned long long seed;
 } bench_cfg;
@@ -39,6 +41,7 @@ static bench_cfg defaults(void) {
                             .p_B = 1.0, .p_C = 0.0, .eps = 0.1, .alpha = 0.0, .bursty_zipf = 0,
                             .pos_shift = 1},
                    .batch = 64, .steps = 20000, .log_every = 100, .n_test = 1000, .trace = 0,
+                   .precision = 64,
                    .lr = 0.1, .weight_decay = 1e-6, .seed = 1};
     return c;
 }
@@ -55,7 +58,7 @@ static int parse(bench_cfg *c, int argc, char **argv) {
         D_("p_B", c->data.p_B) D_("p_C", c->data.p_C) D_("eps", c->data.eps)
         D_("alpha", c->data.alpha) I_("bursty_zipf", c->data.bursty_zipf)
         I_("pos_shift", c->data.pos_shift) I_("batch", c->batch) I_("steps", c->steps)
-        I_("log_every", c->log_every) I_("n_test", c->n_test) I_("trace", c->trace)
+        I_("log_every", c->log_every) I_("n_test", c->n_test) I_("trace", c->trace) I_("precision", c->precision)
         D_("lr", c->lr) D_("weight_decay", c->weight_decay)
         if (!strcmp(key, "seed")) { c->seed = (unsigned long long)v; continue; }
 #undef I_
@@ -71,7 +74,10 @@ typedef struct {
     isw_iccls_set batch;
     isw_iccls_net net;
     isw_iccls_work work;
+    isw_iccls_work32 work32; /* precision 32 */
+    int f32;
     double *X; /* [Bmax, T, d] */
+    float *Xf; /* [Bmax, T, d] the tokens in float (precision 32) */
     isw_rng train_rng;
     int Bmax;
 } run_state;
@@ -88,7 +94,13 @@ static int setup(run_state *r, const bench_cfg *c, int Bmax) {
         fprintf(stderr, "iccls_bench: %s\n", err.msg);
         return -1;
     }
+    r->f32 = c->precision == 32;
+    if (r->f32 && isw_iccls_work32_alloc(&r->work32, r->net.dims, Bmax, &err)) {
+        fprintf(stderr, "iccls_bench: %s\n", err.msg);
+        return -1;
+    }
     r->X = malloc(sizeof(double) * (size_t)Bmax * r->task.T * r->task.d);
+    r->Xf = malloc(sizeof(float) * (size_t)Bmax * r->task.T * r->task.d);
     isw_rng rng;
     isw_rng_init(&rng, c->seed, ISW_ICCLS_STREAM_INIT);
     isw_iccls_init_weights(&r->net, &rng);
@@ -101,7 +113,42 @@ static void teardown(run_state *r) {
     isw_iccls_set_free(&r->batch);
     isw_iccls_free(&r->net);
     isw_iccls_work_free(&r->work);
+    if (r->f32) isw_iccls_work32_free(&r->work32);
     free(r->X);
+    free(r->Xf);
+}
+
+/* Forward and loss of n sequences of r->X in the run's precision (tokens converted to float for
+ * precision 32); the logits and attention land in *logits, *a1, *a2. */
+static double forward_loss(run_state *r, const int *target, int n, double scale, long *correct,
+                           const double **logits, const double **a1, const double **a2) {
+    if (!r->f32) {
+        isw_iccls_forward(&r->net, &r->work, r->X, n);
+        if (logits) *logits = r->work.logits, *a1 = r->work.a1, *a2 = r->work.a2;
+        return isw_iccls_loss(&r->work, target, n, scale, correct);
+    }
+    long nx = (long)n * r->task.T * r->task.d;
+    for (long i = 0; i < nx; i++) r->Xf[i] = (float)r->X[i];
+    isw_iccls_sync32(&r->net, &r->work32);
+    isw_iccls_forward32(&r->work32, r->Xf, n);
+    double loss = isw_iccls_loss32(&r->work32, target, n, scale, correct);
+    if (logits) { /* widened for the metrics (evaluation only) */
+        static double *buf;
+        static long cap;
+        long need = (long)n * (r->task.cfg.L + r->task.T * r->task.T + r->task.T);
+        if (need > cap) buf = realloc(buf, sizeof(double) * (size_t)(cap = need));
+        double *lg = buf, *p1 = lg + (long)n * r->task.cfg.L, *p2 = p1 + (long)n * r->task.T * r->task.T;
+        for (long i = 0; i < (long)n * r->task.cfg.L; i++) lg[i] = r->work32.logits[i];
+        for (long i = 0; i < (long)n * r->task.T * r->task.T; i++) p1[i] = r->work32.a1[i];
+        for (long i = 0; i < (long)n * r->task.T; i++) p2[i] = r->work32.a2[i];
+        *logits = lg, *a1 = p1, *a2 = p2;
+    }
+    return loss;
+}
+
+static void backward(run_state *r, int n) {
+    if (r->f32) isw_iccls_backward32(&r->net, &r->work32, r->Xf, n);
+    else isw_iccls_backward(&r->net, &r->work, r->X, n);
 }
 
 /* One training step; times[4] accumulates data, forward, backward, update seconds. */
@@ -111,10 +158,9 @@ static double train_step(run_state *r, const bench_cfg *c, double *times) {
     isw_iccls_fill(&r->batch, c->batch, &mix, &r->task, &r->train_rng);
     isw_iccls_tokens(&r->batch, &r->task, 0, c->batch, r->X);
     double t1 = now();
-    isw_iccls_forward(&r->net, &r->work, r->X, c->batch);
-    double loss = isw_iccls_loss(&r->work, r->batch.target, c->batch, 1.0 / c->batch, NULL);
+    double loss = forward_loss(r, r->batch.target, c->batch, 1.0 / c->batch, NULL, NULL, NULL, NULL);
     double t2 = now();
-    isw_iccls_backward(&r->net, &r->work, r->X, c->batch);
+    backward(r, c->batch);
     double t3 = now();
     isw_iccls_sgd(&r->net, c->lr, c->weight_decay);
     double t4 = now();
@@ -155,12 +201,12 @@ static void evaluate(run_state *r, const isw_iccls_set *set, double *loss, doubl
     for (int first = 0; first < set->n; first += r->Bmax) {
         int n = set->n - first < r->Bmax ? set->n - first : r->Bmax;
         isw_iccls_tokens(set, &r->task, first, n, r->X);
-        isw_iccls_forward(&r->net, &r->work, r->X, n);
-        total += isw_iccls_loss(&r->work, set->target + first, n, 1.0, &correct);
+        const double *lg, *at1, *at2;
+        total += forward_loss(r, set->target + first, n, 1.0, &correct, &lg, &at1, &at2);
         for (int b = 0; pm && b < n && first + b < n_pm; b++) {
-            const double *a1 = r->work.a1 + (size_t)b * T * T, *a2 = r->work.a2 + (size_t)b * T;
+            const double *a1 = at1 + (size_t)b * T * T, *a2 = at2 + (size_t)b * T;
             int i = first + b;
-            const double *z = r->work.logits + (size_t)b * L;
+            const double *z = lg + (size_t)b * L;
             int best = 0, in_ctx = 0;
             for (int l = 1; l < L; l++) best = z[l] > z[best] ? l : best;
             for (int j = 0; j < N; j++) {

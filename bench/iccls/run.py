@@ -6,11 +6,12 @@
                                                                bench/iccls/RESULTS.md)
 
 1. Training steps/s (a step: draw a batch, forward, loss, backward, SGD) at the default point and
-   at the paper's size, C against the peer in float32 and float64, run alternately RUNS times for
-   SECONDS each; medians and ratios; the split of the C step.
+   at the paper's size, C (double and single-precision kernels) against the peer in float32 and
+   float64, run alternately RUNS times for SECONDS each; medians and ratios; the split of the C
+   step.
 2. A whole task in process (the four test sets of 1000, evaluation and progress measures every 100
-   steps) at the default point, 2000 steps, C against the peer in float32 and float64, RUNS
-   alternating rounds; medians. (The whole task as a process, `iclsweep train` against the peer,
+   steps) at the default point, 2000 steps, C (both precisions) against the peer in float32 and
+   float64, RUNS alternating rounds; medians. (The whole task as a process, `iclsweep train` against the peer,
    comes with the trainer, phase 2.)
 3. Peak resident memory of the C task (/usr/bin/time) at the default point and the paper's size,
    against the memory model proposed for `plan` (memory_model below).
@@ -89,29 +90,36 @@ def main():
              f"medians of {runs} alternating runs; load average at start "
              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.", "",
              "## Training steps/s (draw a batch, forward, loss, backward, SGD)", "",
-             "| point | C (float64) | peer float32 | peer float64 | C / peer32 | C / peer64 | C step split: data / fwd / bwd / update |",
-             "|---|---|---|---|---|---|---|"]
+             "| point | C float64 | C float32 | peer float32 | peer float64 | C64 / peer32 | C32 / peer32 | C64 / peer64 | C64 step split: data / fwd / bwd / update |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for label, args in POINTS:
-        c, p32, p64, split = [], [], [], []
+        c, cf, p32, p64, split = [], [], [], [], []
         for _ in range(runs):
             out = run([bench, "steps", secs] + args)
             c.append(val(out, "steps_per_s"))
             split.append([val(out, k) for k in ("split_data", "split_forward", "split_backward", "split_update")])
+            cf.append(val(run([bench, "steps", secs, "precision=32"] + args), "steps_per_s"))
             p32.append(val(run(["/usr/bin/python3", PEER, "steps", secs] + args), "steps_per_s"))
             p64.append(val(run(["/usr/bin/python3", PEER, "steps", secs, "dtype=float64"] + args), "steps_per_s"))
-        mc, m32, m64 = statistics.median(c), statistics.median(p32), statistics.median(p64)
+        mc, mf = statistics.median(c), statistics.median(cf)
+        m32, m64 = statistics.median(p32), statistics.median(p64)
         sp = " / ".join(f"{statistics.median(s[i] for s in split):.2f}" for i in range(4))
-        lines.append(f"| {label} | {mc:.0f} | {m32:.0f} | {m64:.0f} | **{mc / m32:.1f}x** | {mc / m64:.1f}x | {sp} |")
+        lines.append(f"| {label} | {mc:.0f} | {mf:.0f} | {m32:.0f} | {m64:.0f} | **{mc / m32:.1f}x** | "
+                     f"**{mf / m32:.1f}x** | {mc / m64:.1f}x | {sp} |")
         print(lines[-1], flush=True)
     lines += ["", "## A whole task in process (default point, 2000 steps, 4 test sets of 1000, log every 100)", "",
-              "| C (float64) | peer float32 | peer float64 | C / peer32 | C / peer64 |", "|---|---|---|---|---|"]
-    c, p32, p64 = [], [], []
+              "| C float64 | C float32 | peer float32 | peer float64 | peer32 / C64 | peer32 / C32 | peer64 / C64 |",
+              "|---|---|---|---|---|---|---|"]
+    c, cf, p32, p64 = [], [], [], []
     for _ in range(runs):
         c.append(wall([bench, "task", "steps=2000"]))
+        cf.append(wall([bench, "task", "steps=2000", "precision=32"]))
         p32.append(wall(["/usr/bin/python3", PEER, "task", "steps=2000"]))
         p64.append(wall(["/usr/bin/python3", PEER, "task", "steps=2000", "dtype=float64"]))
-    mc, m32, m64 = statistics.median(c), statistics.median(p32), statistics.median(p64)
-    lines.append(f"| {mc:.2f} s | {m32:.2f} s | {m64:.2f} s | **{m32 / mc:.1f}x** | {m64 / mc:.1f}x |")
+    mc, mf = statistics.median(c), statistics.median(cf)
+    m32, m64 = statistics.median(p32), statistics.median(p64)
+    lines.append(f"| {mc:.2f} s | {mf:.2f} s | {m32:.2f} s | {m64:.2f} s | **{m32 / mc:.1f}x** | "
+                 f"**{m32 / mf:.1f}x** | {m64 / mc:.1f}x |")
     print(lines[-1], flush=True)
     lines += ["", "## Peak memory of a task (C, in process) against the proposed memory model", "",
               "| point | peak RSS | model | model / measured |", "|---|---|---|---|"]

@@ -52,16 +52,22 @@ isw_iccls_dims isw_iccls_dims_of(int N, int Nmax, int D, int L);
     X(b3, one, one, 1.0 / m->d, "classifier layer 3 bias b3 (a scalar)")       \
     X(wout, L, d, 1.0 / m->d, "output map W_out: L logits, no bias")
 
+/* Views of an arena as its tensors, in double and in single precision. */
 #define ISW_ICCLS_PTR_(name, rows, cols, var, doc) double *name;
+typedef struct { ISW_ICCLS_TENSORS(ISW_ICCLS_PTR_) } isw_iccls_tensors;
+#undef ISW_ICCLS_PTR_
+#define ISW_ICCLS_PTR32_(name, rows, cols, var, doc) float *name;
+typedef struct { ISW_ICCLS_TENSORS(ISW_ICCLS_PTR32_) } isw_iccls_tensors32;
+#undef ISW_ICCLS_PTR32_
+
 typedef struct {
     isw_iccls_dims dims;
     long n_params;
-    double *params; /* [n_params] every trained weight, tensors in table order */
-    double *grads;  /* [n_params] matching gradients (accumulated with +=) */
-    struct { ISW_ICCLS_TENSORS(ISW_ICCLS_PTR_) } w; /* views into params */
-    struct { ISW_ICCLS_TENSORS(ISW_ICCLS_PTR_) } g; /* views into grads */
+    double *params;      /* [n_params] every trained weight, tensors in table order */
+    double *grads;       /* [n_params] matching gradients (accumulated with +=) */
+    isw_iccls_tensors w; /* views into params */
+    isw_iccls_tensors g; /* views into grads */
 } isw_iccls_net;
-#undef ISW_ICCLS_PTR_
 
 /* Number of tensors, and the name, element count and offset of tensor i (for checks, output). */
 int isw_iccls_n_tensors(void);
@@ -118,6 +124,22 @@ typedef struct {
 } isw_iccls_work;
 #undef ISW_ICCLS_WPTR_
 
+/* The single-precision kernels' state: a float copy of the weights (refreshed from the double
+ * master weights by isw_iccls_sync32), float gradients of the last backward, and the same
+ * workspace in float. */
+#define ISW_ICCLS_WPTR32_(name, count, doc) float *name;
+typedef struct {
+    int Bmax;
+    isw_iccls_dims dims;
+    long n_params;
+    float *params;         /* [n_params] */
+    float *grads;          /* [n_params] */
+    isw_iccls_tensors32 tw; /* views into params */
+    isw_iccls_tensors32 tg; /* views into grads */
+    ISW_ICCLS_WORK(ISW_ICCLS_WPTR32_)
+} isw_iccls_work32;
+#undef ISW_ICCLS_WPTR32_
+
 isw_status isw_iccls_work_alloc(isw_iccls_work *w, isw_iccls_dims dims, int Bmax, isw_error *err);
 void isw_iccls_work_free(isw_iccls_work *w);
 
@@ -138,6 +160,22 @@ double isw_iccls_loss(isw_iccls_work *w, const int *target /* [B] */, int B, dou
 void isw_iccls_backward(isw_iccls_net *net, isw_iccls_work *w,
                         const double *X, /* [B, T, d] */
                         int B);
+
+/* The same network in single precision, for speed (sgemm runs about twice as fast as dgemm at
+ * these shapes): the weights stay in double (net, updated by isw_iccls_sgd); each step copies
+ * them to float (isw_iccls_sync32), runs the float forward and backward on float tokens, and adds
+ * the float gradient into net->grads. Same arithmetic as the double kernels, in float; checked
+ * against them by tests/unit/test_iccls_grad.c. */
+isw_status isw_iccls_work32_alloc(isw_iccls_work32 *w, isw_iccls_dims dims, int Bmax, isw_error *err);
+void isw_iccls_work32_free(isw_iccls_work32 *w);
+void isw_iccls_sync32(const isw_iccls_net *net, isw_iccls_work32 *w);
+void isw_iccls_forward32(isw_iccls_work32 *w, const float *X /* [B, T, d] */, int B);
+double isw_iccls_loss32(isw_iccls_work32 *w, const int *target /* [B] */, int B, double scale,
+                        long *n_correct);
+/* Backward of the last isw_iccls_forward32: w->grads = the float gradient, then added into
+ * net->grads. */
+void isw_iccls_backward32(isw_iccls_net *net, isw_iccls_work32 *w, const float *X /* [B, T, d] */,
+                          int B);
 
 /* One SGD step with multiplicative weight decay, p <- (1 - weight_decay) p - lr grad, then grads
  * set to zero. */
