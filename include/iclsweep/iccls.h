@@ -120,6 +120,7 @@ void isw_iccls_init_weights(isw_iccls_net *net, isw_rng *rng);
 typedef struct {
     int Bmax;
     isw_iccls_dims dims;
+    double *arena; /* every buffer below, one allocation */
     ISW_ICCLS_WORK(ISW_ICCLS_WPTR_)
 } isw_iccls_work;
 #undef ISW_ICCLS_WPTR_
@@ -132,6 +133,7 @@ typedef struct {
     int Bmax;
     isw_iccls_dims dims;
     long n_params;
+    float *arena;          /* params, grads and every buffer below, one allocation */
     float *params;         /* [n_params] */
     float *grads;          /* [n_params] */
     isw_iccls_tensors32 tw; /* views into params */

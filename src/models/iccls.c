@@ -4,7 +4,7 @@
  *
  * Workload: one worker trains one small network (T = 2N + 1 <= 2 Nmax + 1 tokens, d ~ 48..128,
  * batch ~ 64..128) for 10^4..10^5 steps, evaluating four test sets of ~10^3 sequences at each log
- * point. Every weight product is a dgemm over the batch (rows = sequences or tokens), and the
+ * point. Every weight product is a gemm over the batch (rows = sequences or tokens), and the
  * per-sequence work is the O(T^2 d) attention, fused in one pass per sequence.
  *
  * The order of the arithmetic. Layer 1's scores (Q1 x_t) . (K1 x_j) are x_t^T M1 x_j with
@@ -13,14 +13,18 @@
  * except at the query: layer 2 reads x1 only through its scores u . x1_j (u = x1_q M2,
  * M2 = Q2^T K2) = x_j . u + g_j . (u V1), and through sum_j a_j x1_j = xb + V1 gb (xb, gb the
  * a-weighted sums of x_j and g_j). So the only products over all BT tokens are z = X M1 and its
- * backward dM1 = X^T dz; everything else is [B, d] x [d, d]. A step costs about 2 BT d^2 + 16 B d^2
- * + 2 B T^2 d + 2 B L d multiply-adds (forward and backward; isw_iccls_step_flops in the
- * trainer's cost model counts the same), against 6 BT d^2 + ... for the layer-by-layer order.
+ * backward dM1 = X^T dz; everything else is [B, d] x [d, d]. A training step (forward and
+ * backward) costs about B (2 T d^2 + 24 d^2 + 2 T^2 d + 8 T d + 3 L d) + 6 d^3 multiply-adds,
+ * against B (6 T d^2 + ...) for the layer-by-layer order; a forward alone about
+ * B (T d^2 + 8 d^2 + T^2 d + 4 T d + L d) + 2 d^3.
  *
- * Double precision throughout: the finite-difference checks need it, and at these shapes the
- * step is dominated by small dgemms that OpenBLAS runs at 30-40 GFLOP/s on one core, fast enough
- * for the benchmark's target (bench/iccls/RESULTS.md). Dimension letters (B, T, d, D, L) are
- * defined in include/iclsweep/iccls.h. */
+ * Two precisions, one kernel text (iccls_kernels.inc, included twice below): double, the
+ * reference the finite differences and the PyTorch fixture check exactly; and float, about 1.5x
+ * faster at the default point and 1.8x at the paper's size (sgemm runs at twice dgemm's rate at
+ * these shapes, and the attention loops take twice the lanes), checked against the double
+ * kernels. The float kernels keep no weights of their own: the double master weights are copied
+ * to float each step and the float gradient added back (bench/iccls/RESULTS.md has the timings).
+ * Dimension letters (B, T, d, D, L) are defined in include/iclsweep/iccls.h. */
 #include "iclsweep/iccls.h"
 
 #include <cblas.h>
@@ -57,15 +61,38 @@ long isw_iccls_tensor_offset(const isw_iccls_dims *dims, int i) {
     return off;
 }
 
-static void point_views(isw_iccls_net *net) {
+/* Points views at the tensors of an arena laid out by m, in table order (double, then float). */
+#define POINT_TENSOR_(name, rows, cols, var, doc) v->name = arena + isw_iccls_tensor_offset(m, i++);
+static void point_tensors(isw_iccls_tensors *v, double *arena, const isw_iccls_dims *m) {
     int i = 0;
-#define TENSOR_POINT_(name, rows, cols, var, doc)                            \
-    net->w.name = net->params + isw_iccls_tensor_offset(&net->dims, i);     \
-    net->g.name = net->grads + isw_iccls_tensor_offset(&net->dims, i);      \
-    i++;
-    ISW_ICCLS_TENSORS(TENSOR_POINT_)
-#undef TENSOR_POINT_
+    ISW_ICCLS_TENSORS(POINT_TENSOR_)
 }
+
+static void point_tensors32(isw_iccls_tensors32 *v, float *arena, const isw_iccls_dims *m) {
+    int i = 0;
+    ISW_ICCLS_TENSORS(POINT_TENSOR_)
+}
+#undef POINT_TENSOR_
+
+/* Elements of a workspace for Bmax sequences: the ISW_ICCLS_WORK counts summed. */
+static size_t work_elems(isw_iccls_dims dims, int Bmax) {
+    size_t B = (size_t)Bmax, T = (size_t)dims.T, d = (size_t)dims.d, L = (size_t)dims.L;
+#define WORK_SUM_(name, count, doc) +(count)
+    return 0 ISW_ICCLS_WORK(WORK_SUM_);
+#undef WORK_SUM_
+}
+
+/* Points the buffers of the workspace in the variable w (an isw_iccls_work or isw_iccls_work32)
+ * into its arena from element `first` on, in table order. */
+#define POINT_WORK(first)                                                                       \
+    do {                                                                                        \
+        size_t B = (size_t)w->Bmax, T = (size_t)w->dims.T, d = (size_t)w->dims.d;               \
+        size_t L = (size_t)w->dims.L, off_ = (first);                                           \
+        ISW_ICCLS_WORK(POINT_BUF_)                                                              \
+    } while (0)
+#define POINT_BUF_(name, count, doc)                                                            \
+    w->name = w->arena + off_;                                                                  \
+    off_ += (count);
 
 isw_status isw_iccls_alloc(isw_iccls_net *net, isw_iccls_dims dims, isw_error *err) {
     memset(net, 0, sizeof *net);
@@ -77,7 +104,8 @@ isw_status isw_iccls_alloc(isw_iccls_net *net, isw_iccls_dims dims, isw_error *e
         isw_iccls_free(net);
         return ISW_EINTERNAL;
     }
-    point_views(net);
+    point_tensors(&net->w, net->params, &dims);
+    point_tensors(&net->g, net->grads, &dims);
     return ISW_OK;
 }
 
@@ -101,21 +129,13 @@ isw_status isw_iccls_work_alloc(isw_iccls_work *w, isw_iccls_dims dims, int Bmax
     memset(w, 0, sizeof *w);
     w->Bmax = Bmax;
     w->dims = dims;
-    size_t B = (size_t)Bmax, T = (size_t)dims.T, d = (size_t)dims.d, L = (size_t)dims.L;
-#define WORK_ALLOC_(name, count, doc)                                        \
-    if (!(w->name = isw_calloc((count), sizeof(double), err))) goto fail;
-    ISW_ICCLS_WORK(WORK_ALLOC_)
-#undef WORK_ALLOC_
+    if (!(w->arena = isw_calloc(work_elems(dims, Bmax), sizeof(double), err))) return ISW_EINTERNAL;
+    POINT_WORK(0);
     return ISW_OK;
-fail:
-    isw_iccls_work_free(w);
-    return ISW_EINTERNAL;
 }
 
 void isw_iccls_work_free(isw_iccls_work *w) {
-#define WORK_FREE_(name, count, doc) free(w->name);
-    ISW_ICCLS_WORK(WORK_FREE_)
-#undef WORK_FREE_
+    free(w->arena);
     memset(w, 0, sizeof *w);
 }
 
@@ -137,12 +157,6 @@ void isw_iccls_work_free(isw_iccls_work *w) {
 #define TENSORS isw_iccls_tensors
 #define WORK isw_iccls_work
 #include "iccls_kernels.inc"
-#undef REAL
-#undef EXP
-#undef FN
-#undef GEMM
-#undef TENSORS
-#undef WORK
 
 #define REAL float
 #define EXP expf
@@ -151,12 +165,6 @@ void isw_iccls_work_free(isw_iccls_work *w) {
 #define TENSORS isw_iccls_tensors32
 #define WORK isw_iccls_work32
 #include "iccls_kernels.inc"
-#undef REAL
-#undef EXP
-#undef FN
-#undef GEMM
-#undef TENSORS
-#undef WORK
 
 /* ---- double precision: the default ------------------------------------------------------ */
 
@@ -174,41 +182,23 @@ void isw_iccls_backward(isw_iccls_net *net, isw_iccls_work *w, const double *X, 
 
 /* ---- single precision ------------------------------------------------------------------- */
 
-static void point_views32(isw_iccls_work32 *w) {
-    int i = 0;
-#define TENSOR_POINT32_(name, rows, cols, var, doc)                          \
-    w->tw.name = w->params + isw_iccls_tensor_offset(&w->dims, i);          \
-    w->tg.name = w->grads + isw_iccls_tensor_offset(&w->dims, i);           \
-    i++;
-    ISW_ICCLS_TENSORS(TENSOR_POINT32_)
-#undef TENSOR_POINT32_
-}
-
 isw_status isw_iccls_work32_alloc(isw_iccls_work32 *w, isw_iccls_dims dims, int Bmax, isw_error *err) {
     memset(w, 0, sizeof *w);
     w->Bmax = Bmax;
     w->dims = dims;
     w->n_params = isw_iccls_tensor_offset(&dims, N_TENSORS);
-    size_t B = (size_t)Bmax, T = (size_t)dims.T, d = (size_t)dims.d, L = (size_t)dims.L;
-    if (!(w->params = isw_calloc((size_t)w->n_params, sizeof(float), err))) goto fail;
-    if (!(w->grads = isw_calloc((size_t)w->n_params, sizeof(float), err))) goto fail;
-#define WORK32_ALLOC_(name, count, doc)                                      \
-    if (!(w->name = isw_calloc((count), sizeof(float), err))) goto fail;
-    ISW_ICCLS_WORK(WORK32_ALLOC_)
-#undef WORK32_ALLOC_
-    point_views32(w);
+    size_t np = (size_t)w->n_params;
+    if (!(w->arena = isw_calloc(2 * np + work_elems(dims, Bmax), sizeof(float), err))) return ISW_EINTERNAL;
+    w->params = w->arena;
+    w->grads = w->arena + np;
+    point_tensors32(&w->tw, w->params, &dims);
+    point_tensors32(&w->tg, w->grads, &dims);
+    POINT_WORK(2 * np);
     return ISW_OK;
-fail:
-    isw_iccls_work32_free(w);
-    return ISW_EINTERNAL;
 }
 
 void isw_iccls_work32_free(isw_iccls_work32 *w) {
-    free(w->params);
-    free(w->grads);
-#define WORK32_FREE_(name, count, doc) free(w->name);
-    ISW_ICCLS_WORK(WORK32_FREE_)
-#undef WORK32_FREE_
+    free(w->arena);
     memset(w, 0, sizeof *w);
 }
 

@@ -26,8 +26,6 @@ typedef struct {
     int dense;    /* tokens all Gaussian (else the data generator's) */
 } shape;
 
-static void random_tokens(double *X, long n, isw_rng *rng) { isw_rng_normal_fill(rng, X, n, 0.7); }
-
 /* Tokens from the data generator for shape s: a mix of kinds. */
 static void generator_tokens(double *X, const shape *s, int *target) {
     isw_iccls_data_cfg c = {.N = s->N, .Nmax = s->Nmax, .D = s->D, .L = s->L, .K = 4 * s->L,
@@ -48,15 +46,51 @@ static void generator_tokens(double *X, const shape *s, int *target) {
     isw_iccls_set_free(&set);
 }
 
-static void make_net(isw_iccls_net *net, isw_iccls_work *w, const shape *s, uint64_t seed) {
+/* Tokens X[B, T, d] of shape s and targets[B]: all Gaussian (dense), or the data generator's. */
+static void make_tokens(double *X, int *target, const shape *s, const isw_iccls_dims *m, uint64_t seed) {
+    if (!s->dense) {
+        generator_tokens(X, s, target);
+        return;
+    }
+    isw_rng rng;
+    isw_rng_init(&rng, seed, 0);
+    isw_rng_normal_fill(&rng, X, (long)s->B * m->T * m->d, 0.7);
+    for (int b = 0; b < s->B; b++) target[b] = (int)isw_rng_below(&rng, (uint64_t)m->L);
+}
+
+/* A network of shape s (initialized from seed, weights times s->scale), its workspace, and a
+ * batch: tokens, targets and room for the reference's logits. */
+typedef struct {
+    isw_iccls_net net;
+    isw_iccls_work w;
+    double *X;      /* [B, T, d] */
+    double *logits; /* [B, L] scratch for the naive reference */
+    int *target;    /* [B] */
+    int T, d, L, B;
+} fixture;
+
+static void setup(fixture *f, const shape *s, uint64_t seed, uint64_t token_seed) {
     isw_error err;
     isw_iccls_dims dims = isw_iccls_dims_of(s->N, s->Nmax, s->D, s->L);
-    CHECK(isw_iccls_alloc(net, dims, &err) == ISW_OK, "%s", err.msg);
-    CHECK(isw_iccls_work_alloc(w, dims, s->B, &err) == ISW_OK, "%s", err.msg);
+    CHECK(isw_iccls_alloc(&f->net, dims, &err) == ISW_OK, "%s", err.msg);
+    CHECK(isw_iccls_work_alloc(&f->w, dims, s->B, &err) == ISW_OK, "%s", err.msg);
     isw_rng rng;
     isw_rng_init(&rng, seed, ISW_ICCLS_STREAM_INIT);
-    isw_iccls_init_weights(net, &rng);
-    for (long i = 0; i < net->n_params; i++) net->params[i] *= s->scale;
+    isw_iccls_init_weights(&f->net, &rng);
+    for (long i = 0; i < f->net.n_params; i++) f->net.params[i] *= s->scale;
+    f->T = dims.T, f->d = dims.d, f->L = dims.L, f->B = s->B;
+    f->X = malloc(sizeof(double) * (size_t)f->B * f->T * f->d);
+    f->logits = malloc(sizeof(double) * (size_t)f->B * f->L);
+    f->target = malloc(sizeof(int) * (size_t)f->B);
+    make_tokens(f->X, f->target, s, &dims, token_seed);
+}
+
+static void teardown(fixture *f) {
+    free(f->X);
+    free(f->logits);
+    free(f->target);
+    isw_iccls_free(&f->net);
+    isw_iccls_work_free(&f->w);
 }
 
 static double max_rel(const double *a, const double *b, long n) {
@@ -71,34 +105,24 @@ static double max_rel(const double *a, const double *b, long n) {
 
 /* Fast forward against the naive one. */
 static void test_forward(const shape *s) {
-    isw_iccls_net net;
-    isw_iccls_work w;
-    make_net(&net, &w, s, 11);
-    int T = net.dims.T, d = net.dims.d, L = net.dims.L, B = s->B;
-    double *X = malloc(sizeof(double) * (size_t)B * T * d);
-    double *logits = malloc(sizeof(double) * (size_t)B * L);
+    fixture f;
+    setup(&f, s, 11, 3);
+    int T = f.T, L = f.L, B = f.B;
     double *a1 = malloc(sizeof(double) * (size_t)B * T * T), *a2 = malloc(sizeof(double) * (size_t)B * T);
-    isw_rng rng;
-    isw_rng_init(&rng, 3, 0);
-    if (s->dense) random_tokens(X, (long)B * T * d, &rng);
-    else generator_tokens(X, s, NULL);
-    isw_iccls_forward(&net, &w, X, B);
+    isw_iccls_forward(&f.net, &f.w, f.X, B);
     isw_error err;
-    CHECK(isw_iccls_forward_naive(&net, X, B, logits, a1, a2, &err) == ISW_OK, "%s", err.msg);
-    double el = max_rel(w.logits, logits, (long)B * L), e1 = max_rel(w.a1, a1, (long)B * T * T),
-           e2 = max_rel(w.a2, a2, (long)B * T);
+    CHECK(isw_iccls_forward_naive(&f.net, f.X, B, f.logits, a1, a2, &err) == ISW_OK, "%s", err.msg);
+    double el = max_rel(f.w.logits, f.logits, (long)B * L), e1 = max_rel(f.w.a1, a1, (long)B * T * T),
+           e2 = max_rel(f.w.a2, a2, (long)B * T);
     printf("forward N=%d Nmax=%d D=%d L=%d B=%d scale=%g %s: logits %.2e, a1 %.2e, a2 %.2e\n", s->N,
            s->Nmax, s->D, s->L, B, s->scale, s->dense ? "dense" : "generator", el, e1, e2);
     CHECK(el < 1e-11 && e1 < 1e-12 && e2 < 1e-12, "fast forward vs naive: %g %g %g", el, e1, e2);
     double lsum = 0;
-    for (long i = 0; i < (long)B * L; i++) lsum += fabs(logits[i]);
+    for (long i = 0; i < (long)B * L; i++) lsum += fabs(f.logits[i]);
     CHECK(lsum > 1e-6 * B * L, "logits not all zero");
-    free(X);
-    free(logits);
     free(a1);
     free(a2);
-    isw_iccls_free(&net);
-    isw_iccls_work_free(&w);
+    teardown(&f);
 }
 
 /* Mean cross-entropy of the naive forward: the function the finite differences see. */
@@ -137,24 +161,16 @@ static double numeric_grad(isw_iccls_net *net, long i, const double *X, const in
 
 /* Loss and accuracy against the definition, backward against finite differences. */
 static void test_gradient(const shape *s) {
-    isw_iccls_net net;
-    isw_iccls_work w;
-    make_net(&net, &w, s, 12);
-    int T = net.dims.T, d = net.dims.d, L = net.dims.L, B = s->B;
-    double *X = malloc(sizeof(double) * (size_t)B * T * d);
-    double *logits = malloc(sizeof(double) * (size_t)B * L);
-    int *target = malloc(sizeof(int) * (size_t)B);
-    isw_rng rng;
-    isw_rng_init(&rng, 4, 0);
-    if (s->dense) {
-        random_tokens(X, (long)B * T * d, &rng);
-        for (int b = 0; b < B; b++) target[b] = (int)isw_rng_below(&rng, (uint64_t)L);
-    } else {
-        generator_tokens(X, s, target);
-    }
-    isw_iccls_forward(&net, &w, X, B);
+    fixture f;
+    setup(&f, s, 12, 4);
+    isw_iccls_net net = f.net; /* shallow: the same arenas */
+    int L = f.L, B = f.B;
+    const double *X = f.X;
+    double *logits = f.logits;
+    const int *target = f.target;
+    isw_iccls_forward(&net, &f.w, X, B);
     long correct = 0;
-    double loss = isw_iccls_loss(&w, target, B, 1.0 / B, &correct) / B;
+    double loss = isw_iccls_loss(&f.w, target, B, 1.0 / B, &correct) / B;
     double want = naive_loss(&net, X, target, B, logits);
     long want_correct = 0;
     for (int b = 0; b < B; b++) {
@@ -164,7 +180,7 @@ static void test_gradient(const shape *s) {
     }
     CHECK(fabs(loss - want) <= 1e-12 * fabs(want), "loss %.17g vs naive %.17g", loss, want);
     CHECK(correct == want_correct, "correct %ld vs %ld", correct, want_correct);
-    isw_iccls_backward(&net, &w, X, B);
+    isw_iccls_backward(&net, &f.w, X, B);
     printf("gradient N=%d Nmax=%d D=%d L=%d B=%d scale=%g %s (%ld weights):\n", s->N, s->Nmax, s->D,
            s->L, B, s->scale, s->dense ? "dense" : "generator", net.n_params);
     for (int t = 0; t < isw_iccls_n_tensors(); t++) {
@@ -197,35 +213,24 @@ static void test_gradient(const shape *s) {
     CHECK(ok, "sgd: p <- (1 - wd) p - lr g, grads zeroed");
     free(before);
     free(g);
-    free(X);
-    free(logits);
-    free(target);
-    isw_iccls_free(&net);
-    isw_iccls_work_free(&w);
+    teardown(&f);
 }
 
 /* The single-precision kernels against the double ones on the same weights and tokens: logits
  * and attention to float rounding, every tensor's gradient within 1e-3 of its largest entry. */
 static void test_float32(const shape *s) {
-    isw_iccls_net net;
-    isw_iccls_work w;
+    fixture f;
+    setup(&f, s, 13, 6);
     isw_iccls_work32 w32;
     isw_error err;
-    make_net(&net, &w, s, 13);
-    CHECK(isw_iccls_work32_alloc(&w32, net.dims, s->B, &err) == ISW_OK, "%s", err.msg);
-    int T = net.dims.T, d = net.dims.d, L = net.dims.L, B = s->B;
-    long nx = (long)B * T * d;
-    double *X = malloc(sizeof(double) * (size_t)nx);
+    CHECK(isw_iccls_work32_alloc(&w32, f.net.dims, s->B, &err) == ISW_OK, "%s", err.msg);
+    isw_iccls_net net = f.net; /* shallow: the same arenas */
+    isw_iccls_work w = f.w;
+    int T = f.T, L = f.L, B = f.B;
+    long nx = (long)B * T * f.d;
+    double *X = f.X;
     float *Xf = malloc(sizeof(float) * (size_t)nx);
-    int *target = malloc(sizeof(int) * (size_t)B);
-    isw_rng rng;
-    isw_rng_init(&rng, 6, 0);
-    if (s->dense) {
-        random_tokens(X, nx, &rng);
-        for (int b = 0; b < B; b++) target[b] = (int)isw_rng_below(&rng, (uint64_t)L);
-    } else {
-        generator_tokens(X, s, target);
-    }
+    const int *target = f.target;
     for (long i = 0; i < nx; i++) Xf[i] = (float)X[i];
     for (long i = 0; i < nx; i++) X[i] = Xf[i]; /* both see the same (float) tokens */
     isw_iccls_forward(&net, &w, X, B);
@@ -261,12 +266,9 @@ static void test_float32(const shape *s) {
               ge, gmax);
     }
     free(g64);
-    free(X);
     free(Xf);
-    free(target);
-    isw_iccls_free(&net);
-    isw_iccls_work_free(&w);
     isw_iccls_work32_free(&w32);
+    teardown(&f);
 }
 
 int main(void) {
