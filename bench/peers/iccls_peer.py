@@ -284,14 +284,19 @@ def cmd_fixture(path, cfg):
             put("grad_" + name, getattr(net, name).grad)
 
 
+def rounded(row):
+    """A log row with its numbers to 6 significant digits (the trajectories are kept in bench/)."""
+    return {k: float(f"{v:.6g}") if isinstance(v, float) else v for k, v in row.items()}
+
+
 def main(argv):
     if len(argv) < 2:
         raise SystemExit(__doc__)
     cmd = argv[1]
     if cmd == "train":
         cfg = parse(argv[2:])
-        last = train(cfg, lambda row: print(json.dumps(row), flush=True))
-        print(json.dumps(dict(final=True, **(last or {}))))
+        last = train(cfg, lambda row: print(json.dumps(rounded(row)), flush=True))
+        print(json.dumps(dict(final=True, **rounded(last or {}))))
     elif cmd == "steps":
         cmd_steps(float(argv[2]), parse(argv[3:]))
     elif cmd == "task":
