@@ -103,8 +103,9 @@ def main(stages):
         ax.set_ylim(0, 1.02)
     for ax in axes[:, 0]:
         ax.set_ylabel("accuracy")
-    if max(len(g) for g in groups.values()) <= 8:
-        axes.flat[0].legend(fontsize=7, loc="center right")
+    sizes = [len(g) for g in groups.values()]
+    if max(sizes) <= 8:  # on the panel with the most seeds (seed k has colour k everywhere)
+        axes.flat[sizes.index(max(sizes))].legend(fontsize=7, loc="center right")
     who = " and ".join(sorted({"C kernels (float64)" if st.startswith("c_") else "PyTorch peer (float32)"
                                for st in stages}))
     fig.suptitle(f"iccls calibration, {who}: ic accuracy (novel classes, solid) and iw accuracy "
