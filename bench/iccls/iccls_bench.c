@@ -19,8 +19,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "iclsweep/iccls.h"
-#include "iclsweep/iccls_data.h"
+#include "iclsweep/models/iccls.h"
+#include "iclsweep/tasks/iccls.h"
 
 static double now(void) {
     struct timespec ts;

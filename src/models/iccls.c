@@ -24,8 +24,8 @@
  * these shapes, and the attention loops take twice the lanes), checked against the double
  * kernels. The float kernels keep no weights of their own: the double master weights are copied
  * to float each step and the float gradient added back (bench/iccls/RESULTS.md has the timings).
- * Dimension letters (B, T, d, D, L) are defined in include/iclsweep/iccls.h. */
-#include "iclsweep/iccls.h"
+ * Dimension letters (B, T, d, D, L) are defined in include/iclsweep/models/iccls.h. */
+#include "iclsweep/models/iccls.h"
 
 #include <cblas.h>
 #include <math.h>

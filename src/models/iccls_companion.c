@@ -1,8 +1,8 @@
-/* The iccls companion model (include/iclsweep/iccls_companion.h): loss, exact gradient, plain
+/* The iccls companion model (include/iclsweep/models/iccls_companion.h): loss, exact gradient, plain
  * gradient descent. Three scalars, a handful of exponentials per evaluation: a phase diagram over
  * (L, N, B) of thousands of tasks of 10^4 steps takes seconds. Our reconstruction (see the
  * header). */
-#include "iclsweep/iccls_companion.h"
+#include "iclsweep/models/iccls_companion.h"
 
 #include <math.h>
 

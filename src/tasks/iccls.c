@@ -8,10 +8,10 @@
  * with the items' noise drawn in one normal fill per item.
  *
  * Random draws: a fill takes every number from the one stream it is handed, in the order
- * include/iclsweep/iccls_data.h gives, so a set is a pure function of (seed, stream, mix, n,
+ * include/iclsweep/tasks/iccls.h gives, so a set is a pure function of (seed, stream, mix, n,
  * config). Class frequencies: uniform classes (alpha = 0) take one bounded integer draw;
  * Zipf classes one uniform and a binary search in the cumulative frequencies. */
-#include "iclsweep/iccls_data.h"
+#include "iclsweep/tasks/iccls.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The iccls companion model (include/iclsweep/iccls_companion.h, our reconstruction): its
+/* The iccls companion model (include/iclsweep/models/iccls_companion.h, our reconstruction): its
  * gradient against central finite differences at random points; its values at the origin (loss
  * log L, accuracy 1/L, dloss/dxi = 1/L - 1/M, no pull on alpha or beta1); the saddle at L = M
  * (zero gradient at the origin, so gradient descent never leaves it); and the shape of descent
@@ -9,8 +9,8 @@
 #include <math.h>
 
 #include "check.h"
-#include "iclsweep/iccls_companion.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/models/iccls_companion.h"
+#include "iclsweep/core/rng.h"
 
 static void test_gradient(void) {
     isw_iccls_companion_cfg cfgs[] = {{4, 1, 16}, {8, 2, 32}, {8, 4, 8}, {6, 2, 3}};

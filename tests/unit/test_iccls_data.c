@@ -1,4 +1,4 @@
-/* The iccls data generator's laws (include/iclsweep/iccls_data.h): class means and label vectors,
+/* The iccls data generator's laws (include/iclsweep/tasks/iccls.h): class means and label vectors,
  * Zipf class frequencies, bursty / non-bursty / novel sequences, uniform and Zipf bursty classes,
  * the label shift of ic2, the B = 0 case, position one-hots and their shifts, independence of
  * the streams, and the checks of bad configs.
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/iccls_data.h"
+#include "iclsweep/tasks/iccls.h"
 
 static isw_iccls_data_cfg base_cfg(void) {
     isw_iccls_data_cfg c = {.N = 4, .Nmax = 8, .D = 31, .L = 16, .K = 256, .K_novel = 128, .B = 1,

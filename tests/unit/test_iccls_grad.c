@@ -1,4 +1,4 @@
-/* The iccls network (include/iclsweep/iccls.h): the fast forward against the naive reference
+/* The iccls network (include/iclsweep/models/iccls.h): the fast forward against the naive reference
  * (logits and both layers' attention) on random tokens and on the data generator's tokens, at
  * the default shape and at odd ones (one pair, D = 1, L = 2, odd widths); the loss and accuracy
  * against their definitions; the hand-written backward against central finite differences in
@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/iccls.h"
-#include "iclsweep/iccls_data.h"
+#include "iclsweep/models/iccls.h"
+#include "iclsweep/tasks/iccls.h"
 
 typedef struct {
     int N, Nmax, D, L, B;

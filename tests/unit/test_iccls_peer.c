@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "iclsweep/iccls.h"
+#include "iclsweep/models/iccls.h"
 
 #define MAX_ARRAYS 64
 

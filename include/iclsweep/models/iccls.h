@@ -22,8 +22,8 @@
 #ifndef ICLSWEEP_ICCLS_H
 #define ICLSWEEP_ICCLS_H
 
-#include "iclsweep/error.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/core/rng.h"
 
 typedef struct {
     int T, d, D, L;

@@ -23,8 +23,8 @@
 
 #include <stdint.h>
 
-#include "iclsweep/error.h"
-#include "iclsweep/rng.h"
+#include "iclsweep/core/error.h"
+#include "iclsweep/core/rng.h"
 
 /* The data knobs (docs/science.md, model iccls). */
 typedef struct {
