@@ -19,7 +19,7 @@ build/iclsweep status out/demo.h5 || true   # exit 3 would mean work remains
 # The phase diagram: the table (mean final test error over replicates, K by noise, with
 # confidence intervals), its picture with the emergence boundary at 10% error, and the report.
 export PYTHONPATH="$PWD/analysis${PYTHONPATH:+:$PYTHONPATH}"
-analyze() { /usr/bin/python3 -m iclsweep.analysis "$@"; }
+analyze() { /usr/bin/python3 -m iclsweep.cli "$@"; }
 analyze table out/demo.h5 --by K noise --metric test_err -o out/demo_table.csv
 analyze phase out/demo.h5 --x noise --y K --metric test_err --level 0.1 -o out/demo_phase.png
 analyze report out/demo.h5 -o out/demo_report

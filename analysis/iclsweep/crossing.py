@@ -1,20 +1,32 @@
-"""Where a curve crosses a level, or peaks, along an axis, and the bootstrap interval of that
-location over replicates. Shared by `threshold` and `refine`.
+"""Where a curve crosses a level, or peaks, along an axis, and the interval of that location.
+Shared by `threshold`, `refine` and `adapt`.
 
 A curve is the mean of a metric over the done tasks at each value x of the axis. It is read as
 piecewise linear in u = log x on log-spaced axes (else u = x), linear in the metric. A value equal
 to the level counts as above it, so a curve that touches the level from above and leaves below
-crosses where it touched. The peak is the vertex of the parabola (in u) through the largest
-mean and its two neighbours, or the largest mean's x at an end of the axis.
+crosses where it touched. The peak is the interior local maximum of largest prominence
+(scipy.signal.find_peaks: how far the curve must descend from it before reaching higher ground),
+so a noisy rise at an end of the axis does not hide the interior peak a user asks for; its
+location is the vertex of the parabola (in u) through it and its two neighbours. A curve without
+an interior local maximum peaks at an end of the axis, and the result says so (`at_edge`).
 
-The interval resamples the replicates at each x independently (scipy.stats.bootstrap with
-paired=False: different x are different tasks), recomputes the location from the resampled means,
-and takes the percentile interval over the resamples that have one (2000 resamples, seed 0);
-`found` is their share.
+Two sources of uncertainty make up the 95% interval:
+- replicates: a percentile bootstrap that resamples the replicates at each x independently
+  (scipy.stats.bootstrap with paired=False: different x are different tasks), recomputes the
+  location from the resampled means (following the crossing found: each resample contributes its
+  crossing in the same direction nearest to it; for a peak, its peak nearest to it), 2000
+  resamples, seed 0; `found` is the share of resamples that have a location;
+- interpolation: between grid values the curve is unknown, so a crossing lies anywhere between the
+  two grid values that bracket it, and a peak between the neighbours of its largest point (for a
+  curve monotone between grid values, or unimodal near its peak).
+The interval is the hull of the two (`ci_lo`, `ci_hi`); the bootstrap part alone is kept too
+(`boot_lo`, `boot_hi`). It narrows as the grid is refined (`refine`, `adapt`) and as replicates
+are added.
 """
 from __future__ import annotations
 
 import numpy as np
+from scipy import signal
 from scipy import stats as sps
 
 from .stats import LEVEL, SEED
@@ -59,14 +71,19 @@ def first_crossing(x, y, level, log=False, direction="any"):
     return np.nan
 
 
-def peak(x, y, log=False):
-    """Location of the curve's maximum (parabolic vertex through the top three points)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    ok = np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if not len(y):
-        return np.nan
-    i = int(np.argmax(y))
+def peak_index(y):
+    """(index of the peak of y, at_edge): the interior local maximum of largest prominence, or
+    the larger end of the curve when it has no interior local maximum. y has no NaN."""
+    y = np.asarray(y, dtype=float)
+    if len(y) >= 3:
+        found, props = signal.find_peaks(y, prominence=0)
+        if len(found):
+            return int(found[np.argmax(props["prominences"])]), False
+    return int(np.argmax(y)), True
+
+
+def _vertex(x, y, i, log):
+    """The vertex of the parabola (in u) through points i-1, i, i+1 (x[i] at an end)."""
     if i == 0 or i == len(y) - 1:
         return float(x[i])
     (u0, u1, u2), (y0, y1, y2) = _space(x[i - 1:i + 2], log), y[i - 1:i + 2]
@@ -78,6 +95,45 @@ def peak(x, y, log=False):
         return float(x[i])
     v = -b / (2 * a)
     return float(np.exp(v) if log else v)
+
+
+def _finite(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    ok = np.isfinite(y)
+    return x[ok], y[ok]
+
+
+def peak(x, y, log=False):
+    """Location of the curve's peak (module docstring); NaN for an empty curve."""
+    x, y = _finite(x, y)
+    if not len(y):
+        return np.nan
+    return _vertex(x, y, peak_index(y)[0], log)
+
+
+def peak_info(x, y, log=False):
+    """(location, bracket lo, bracket hi, at_edge) of the curve's peak: the bracket is the grid
+    values either side of its largest point."""
+    x, y = _finite(x, y)
+    if not len(y):
+        return np.nan, np.nan, np.nan, False
+    i, edge = peak_index(y)
+    return (_vertex(x, y, i, log), float(x[max(i - 1, 0)]), float(x[min(i + 1, len(x) - 1)]),
+            edge)
+
+
+def nearest_peak(x, y, near, log=False):
+    """Of the curve's interior local maxima, the vertex nearest to `near` (in u); the peak when
+    it has none."""
+    x, y = _finite(x, y)
+    if not len(y):
+        return np.nan
+    found = signal.find_peaks(y)[0] if len(y) >= 3 else []
+    if not len(found):
+        return peak(x, y, log)
+    u0 = _space([near], log)[0]
+    locs = [_vertex(x, y, int(i), log) for i in found]
+    return min(locs, key=lambda v: abs(_space([v], log)[0] - u0))
 
 
 def locate(x, means, *, level=None, log=False, direction="any"):
@@ -112,11 +168,15 @@ def bootstrap(x, samples, *, level=None, log=False, direction="any", confidence=
     if level is not None:
         first = [c for c in crossings(x, means, level, log) if direction in ("any", c[2])]
         follow = (first[0][0], first[0][2]) if first else None
+    else:
+        follow = (peak(x, means, log), None)
 
     def statistic(*resampled):
         m = means.copy()
         for k, s in zip(vary, resampled):
             m[k] = np.mean(s)
+        if level is None:
+            return nearest_peak(x, m, follow[0], log)
         if follow is not None:
             return nearest_crossing(x, m, level, follow[0], log, follow[1])
         return locate(x, m, level=level, log=log, direction=direction)
@@ -130,3 +190,35 @@ def bootstrap(x, samples, *, level=None, log=False, direction="any", confidence=
     tail = (1 - confidence) / 2 * 100
     lo, hi = np.nanpercentile(dist, [tail, 100 - tail])
     return float(lo), float(hi), found
+
+
+def bracket(x, means, loc):
+    """(lo, hi): the grid values either side of a crossing at loc (loc itself when on the grid)."""
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(np.asarray(means, dtype=float))]
+    if not np.isfinite(loc) or not len(x):
+        return np.nan, np.nan
+    below, above = x[x <= loc], x[x >= loc]
+    return (float(below[-1]) if len(below) else np.nan,
+            float(above[0]) if len(above) else np.nan)
+
+
+def interval(x, samples, *, level=None, log=False, direction="any", confidence=LEVEL,
+             seed=SEED, n_resamples=N_RESAMPLES):
+    """Everything about one curve's location: a dict with location, at_edge (a peak at an end of
+    the axis), bracket_lo/hi (the interpolation part), boot_lo/hi and found (the replicate part),
+    ci_lo/hi (their hull)."""
+    samples = [np.asarray(s, dtype=float) for s in samples]
+    means = np.array([np.mean(s) if len(s) else np.nan for s in samples])
+    if level is None:
+        loc, blo, bhi, edge = peak_info(x, means, log)
+    else:
+        loc, edge = first_crossing(x, means, level, log, direction), False
+        blo, bhi = bracket(x, means, loc)
+    lo, hi, found = bootstrap(x, samples, level=level, log=log, direction=direction,
+                              confidence=confidence, seed=seed, n_resamples=n_resamples)
+    parts = [v for v in (lo, hi, blo, bhi) if np.isfinite(v)]
+    return {"location": loc, "at_edge": bool(edge), "bracket_lo": blo, "bracket_hi": bhi,
+            "boot_lo": lo, "boot_hi": hi, "found": found,
+            "ci_lo": min(parts) if parts and np.isfinite(loc) else np.nan,
+            "ci_hi": max(parts) if parts and np.isfinite(loc) else np.nan}

@@ -109,7 +109,7 @@ def _read_traj(sfs, df, names):
         if not len(where):
             continue
         rows = df["_row"].to_numpy()[where]
-        with reader.open_h5(sf.path) as f:
+        with reader.open_h5(sf.path) as f, reader.reading(sf.path, "/traj"):
             s = f["traj/step"][()][rows]
             step[where, :s.shape[1]] = s
             for m in names:

@@ -1,8 +1,9 @@
 """`curves`: a metric along training, one line per value of an axis: the mean over the done tasks
-(replicates, pooled over axes --where does not fix) with its 95% bootstrap band at every logged
-step. The y axis is logarithmic where the metric decays exponentially (the file has its fitted
-rate, /final/<metric>_decay, as for concept's test_err), and the fitted rate is then given per
-line. Theory lines (chance, floors, baselines) are drawn where the model has them.
+(replicates, pooled over axes that --where, --col and --row do not fix) with its 95% bootstrap
+band at every logged step; panels per --col/--row value with shared scales. The y axis is
+logarithmic where the metric decays exponentially (the file has its fitted rate,
+/final/<metric>_decay), and the fitted rate is then given per line. Theory from the file: the
+metric's levels as horizontal lines, its baselines as markers at the last step.
 """
 from __future__ import annotations
 
@@ -48,159 +49,215 @@ def _rate_text(rate):
     return f"decay {mean:.2g}{pm}{units}"
 
 
-MARKERS = {":": "v", "-.": "D"}
+MARKERS = ["v", "D", "s", "^"]
+MAX_LEGEND = 8    # more lines than this get a colour bar instead of a legend entry each
 
 
-def _theory_lines(ax, meta, groups, metric, log, ylim):
-    """Chance and floor as horizontal lines (grey when one value for all lines, else in each
-    line's colour); baselines (ridge, dMMSE, Gibbs mean) as markers at the last step in each
-    line's colour. Returns legend handles."""
+def _levels(ax, meta, groups, metric):
+    """The metric's theory levels as horizontal lines: grey when one value for all lines, in each
+    line's colour where it differs per line. Returns (handles, notes)."""
+    handles, notes = [], []
+    tasks = pd.concat([g[0] for g in groups]) if groups else None
+    for label, column in theory.levels(meta, metric):
+        v, why = theory.value(tasks, column) if tasks is not None else (None, "")
+        if v is not None:
+            ax.axhline(v, color="0.35", ls="--", lw=1.2)
+        else:
+            per = [theory.value(rows, column)[0] for rows, _, _ in groups]
+            if not any(p is not None for p in per):
+                if why:
+                    notes.append(f"{label} not drawn: {why}")
+                continue
+            for p, (_, colour, _) in zip(per, groups):
+                if p is not None:
+                    ax.axhline(p, color=colour, ls="--", lw=1.1)
+        handles.append(Line2D([], [], color="0.35", ls="--", label=label))
+    return handles, notes
+
+
+def _baselines(ax, meta, groups, metric, ylim):
+    """Baselines as markers at each line's last step, in its colour; those off the axis named
+    in the legend. Returns handles."""
     handles = []
-    ch = theory.chance(meta, metric)
-    if ch is not None:
-        ax.axhline(ch, color="0.35", ls="--", lw=1.2)
-        handles.append(Line2D([], [], color="0.35", ls="--", label=f"chance {ch:g}"))
-    floors = [theory.floor(meta, metric, rows) for rows, _, _ in groups]
-    if any(f is not None for f in floors):
-        same = len({f for f in floors}) == 1
-        for f, (_, colour, _) in zip(floors, groups):
-            if f is not None:
-                ax.axhline(f, color="0.35" if same else colour, ls="--", lw=1.1)
-        handles.append(Line2D([], [], color="0.35", ls="--",
-                              label="large-P theory (D+1)/(N+D+1)"))
-    for k, (name, label, style) in enumerate(theory.baselines(meta, metric)):
-        marker = ["v", "D", "s"][k % 3]
-        below = []
+    for k, (name, label) in enumerate(theory.baselines(meta, metric)):
+        marker = MARKERS[k % len(MARKERS)]
+        off, drawn = [], False
         for rows, colour, b in groups:
-            v = theory.baseline_values(rows, name)
+            v = theory.baseline_mean(rows, name)
             if not np.isfinite(v) or not len(b):
                 continue
             if np.isfinite(ylim[0]) and not ylim[0] <= v <= ylim[1]:
-                below.append(v)
+                off.append(v)
                 continue
             ax.plot([b["step"].iloc[-1]], [v], marker=marker, color=colour, ms=7, ls="none",
                     mec="black", mew=0.6, clip_on=False, zorder=5)
-        if below or any(np.isfinite(theory.baseline_values(r, name)) for r, _, _ in groups):
-            span = (f"{min(below):.2g}" if min(below) == max(below)
-                    else f"{min(below):.2g} to {max(below):.2g}") if below else ""
-            note = f" ({len(below)} off the axis: {span})" if below else ""
+            drawn = True
+        if off or drawn:
+            span = (f"{min(off):.2g}" if min(off) == max(off)
+                    else f"{min(off):.2g} to {max(off):.2g}") if off else ""
+            note = f" ({len(off)} off the axis: {span})" if off else ""
             handles.append(Line2D([], [], color="0.6", marker=marker, mec="black", mew=0.6,
                                   ls="none", label=f"{label}, at the end{note}"))
     return handles
 
 
-MAX_LEGEND = 8    # more lines than this get a colour bar instead of a legend entry each
+def _log_y(meta, metric, means, yscale):
+    if yscale != "auto":
+        return yscale == "log"
+    return f"{metric}_decay" in meta["final_metrics"] or (
+        len(means) > 0 and means.min() > 0 and means.max() / means.min() >= 10)
 
 
-def _scale(ax, meta, metric, allv, yscale, groups):
-    """Log y where the metric decays exponentially (the file has <metric>_decay) or, on auto,
-    where every mean is positive and they span a decade; the limits then follow the data and the
-    chance level and floors near it. Returns (log, ylim)."""
-    means = allv["mean"].to_numpy(dtype=float)
-    means = means[np.isfinite(means)]
-    if yscale == "auto":
-        log = f"{metric}_decay" in meta["final_metrics"] or (
-            len(means) > 0 and means.min() > 0 and means.max() / means.min() >= 10)
-    else:
-        log = yscale == "log"
-    if not log:
-        return False, (np.nan, np.nan)
-    ax.set_yscale("log", nonpositive="clip")
-    pos = np.concatenate([means, allv["lo"].to_numpy(dtype=float),
-                          allv["hi"].to_numpy(dtype=float)])
-    pos = pos[np.isfinite(pos) & (pos > 0)]
-    if not len(pos):
-        return True, (np.nan, np.nan)
-    lines = [theory.chance(meta, metric)] + [theory.floor(meta, metric, g[0]) for g in groups]
-    near = [v for v in lines if v is not None and pos.min() / 30 < v < pos.max() * 30]
-    ylim = (min([pos.min()] + near) / 1.5, max([pos.max()] + near) * 1.5)
-    ax.set_ylim(*ylim)
-    plotting.log_ticks(ax.yaxis)
-    return True, ylim
+def _limits(meta, metric, allv, log, tasks):
+    """y limits that show every band and the levels near them. On a linear axis a mean of 0 sits
+    a little above the bottom edge, so its line is not hidden by the axis line; on a log axis
+    values of 0 are clipped to the bottom edge (said in the note)."""
+    vals = np.concatenate([allv[c].to_numpy(dtype=float) for c in ("mean", "lo", "hi")])
+    vals = vals[np.isfinite(vals)]
+    levels = [theory.value(tasks, c)[0] for _, c in theory.levels(meta, metric)]
+    levels = [v for v in levels if v is not None]
+    levels += [theory.baseline_mean(tasks, name) for name, _ in theory.baselines(meta, metric)]
+    levels = [v for v in levels if np.isfinite(v)]
+    if log:
+        pos = vals[vals > 0]
+        if not len(pos):
+            return None
+        near = [v for v in levels if pos.min() / 30 < v < pos.max() * 30]
+        return min([pos.min()] + near) / 1.5, max([pos.max()] + near) * 1.5
+    if not len(vals):
+        return None
+    lo, hi = min([vals.min()] + levels), max([vals.max()] + levels)
+    pad = 0.04 * (hi - lo or abs(hi) or 1.0)
+    return lo - pad, hi + pad
 
 
-def _colour_key(fig, ax, color, values, palette, meta):
+def _colour_key(fig, axes, color, values, palette, meta):
     """A colour bar naming the value of each line, for many lines."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.colors import BoundaryNorm, ListedColormap
     n = len(values)
     sm = ScalarMappable(norm=BoundaryNorm(np.arange(n + 1) - 0.5, n), cmap=ListedColormap(palette))
-    cbar = fig.colorbar(sm, ax=ax, pad=0.02, fraction=0.05)
+    cbar = fig.colorbar(sm, ax=axes, pad=0.02, fraction=0.05)
     step = int(np.ceil(n / 12))
     cbar.set_ticks(np.arange(0, n, step))
-    cbar.set_ticklabels([plotting.fmt(v) for v in values[::step]])
+    cbar.set_ticklabels(plotting.fmt_distinct(values)[::step])
     cbar.set_label(plotting.label(meta, color, width=42))
 
 
-def curves_figure(tasks, traj, metric, color, *, where_notes=(), draw_theory=True,
-                  yscale="auto"):
+def _panel(ax, done, traj, metric, color, values, palette, many, has_rate):
+    """The lines of one panel: [(rows, colour, band)] per value of color with tasks. has_rate:
+    give each line's fitted rate in its label (one panel only: the legend is shared)."""
+    groups = []
+    for v, colour in zip(values, palette):
+        rows = done[done[color] == v]
+        if rows.empty:
+            continue
+        b = band(traj[traj["key"].isin(rows["key"])], metric)
+        rate = decay_rate(rows, metric)
+        text = plotting.fmt(v) + (f": {_rate_text(rate)}" if rate else
+                                  ": decay not fitted" if has_rate else "")
+        ax.plot(b["step"], b["mean"], color=colour, lw=2, label=None if many else text)
+        ax.fill_between(b["step"], b["lo"], b["hi"], color=colour, alpha=0.2, lw=0)
+        groups.append((rows, colour, b))
+    return groups
+
+
+def curves_figure(tasks, traj, metric, color, *, col=None, row=None, where_notes=(),
+                  draw_theory=True, yscale="auto"):
     """The learning curves of metric coloured by axis `color` (tasks: a load() result, traj: its
-    load_traj()) as a Figure."""
+    load_traj()), one panel per (row, col) value, as a Figure."""
     meta = tasks.attrs
-    select.check_axis(tasks, color, "--color")
+    select.check_axis(tasks, color, "colour by")
     if metric not in meta["traj_metrics"]:
         raise ValueError(f"no trajectory metric {metric} in {', '.join(meta['files'])}; there "
                          f"are: {', '.join(meta['traj_metrics'])}")
     done = tasks[tasks["status"] == "done"]
+    done.attrs = meta
     traj = traj[traj["key"].isin(done["key"])]
     values = sorted(done[color].unique())
     palette = plotting.colors(len(values))
     many = len(values) > MAX_LEGEND
-    fig, ax = plotting.figure(figsize=(8.2, 4.8))
     has_rate = f"{metric}_decay" in meta["final_metrics"]
-    per_group = []
-    for v, colour in zip(values, palette):
-        rows = done[done[color] == v]
-        b = band(traj[traj["key"].isin(rows["key"])], metric)
-        rate = decay_rate(rows, metric)
-        text = f"{plotting.fmt(v)}" + (f": {_rate_text(rate)}" if rate else
-                                       ": decay not fitted" if has_rate else "")
-        ax.plot(b["step"], b["mean"], color=colour, lw=2, label=None if many else text)
-        ax.fill_between(b["step"], b["lo"], b["hi"], color=colour, alpha=0.2, lw=0)
-        per_group.append((rows, colour, b))
-    allv = pd.concat([g[2] for g in per_group]) if per_group else pd.DataFrame(
-        {"mean": [], "lo": [], "hi": []})
-    log, ylim = _scale(ax, meta, metric, allv, yscale, per_group)
-    notes = ["mean and 95% bootstrap band over the done tasks, "
-             f"{meta['grid'].get('replicates', '')} replicates per grid point"]
-    notes += list(where_notes)
+    rv, cv, panels = plotting.facets(done, col, row)
+    fig, axes = plotting.facet_figure(len(rv), len(cv), panel=(6.4, 4.4), extra=(2.6, 0.9),
+                                      sharex=True, sharey=True)
+    rate_in_legend = has_rate and len(panels) == 1
+    per_panel = {k: _panel(axes[k], sub, traj, metric, color, values, palette, many,
+                           rate_in_legend) for k, sub in panels.items()}
+    allv = pd.concat([g[2] for gs in per_panel.values() for g in gs] or
+                     [pd.DataFrame({"mean": [], "lo": [], "hi": []})])
+    means = allv["mean"].to_numpy(dtype=float)
+    log = _log_y(meta, metric, means[np.isfinite(means)], yscale)
+    notes = [f"mean and 95% bootstrap band over the done tasks"] + list(where_notes)
+    handles, seen = [], set()
+    lim = _limits(meta, metric, allv, log, done)
+    for k, groups in per_panel.items():
+        ax = axes[k]
+        if log:
+            ax.set_yscale("log", nonpositive="clip")
+            plotting.log_ticks(ax.yaxis)
+        if lim:
+            ax.set_ylim(*lim)
+        if draw_theory:
+            h, n = _levels(ax, meta, groups, metric)
+            h += _baselines(ax, meta, groups, metric, lim if lim else (np.nan, np.nan))
+            notes += [t for t in n if t not in notes]
+            for hh in h:
+                if hh.get_label() not in seen:
+                    seen.add(hh.get_label())
+                    handles.append(hh)
+        if col or row:
+            ax.set_title(plotting.facet_title(col, cv[k[1]], row, rv[k[0]]))
+    for k in np.ndindex(axes.shape):
+        if k not in panels:
+            axes[k].set_visible(False)
+    for ax in axes[-1, :]:
+        ax.set_xlabel("training step")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(plotting.label(meta, metric, width=40))
     if log and (allv["mean"] <= 0).any():
         notes.append(f"a mean {metric} of 0 is drawn at the bottom edge")
-    if many and has_rate:
+    if has_rate and (many or not rate_in_legend):
         notes.append(f"fitted decay rates: iclsweep-analyze table --metric {metric}_decay")
-    handles = _theory_lines(ax, meta, per_group, metric, log, ylim) if draw_theory else []
-    ax.set_xlabel("training step")
-    ax.set_ylabel(plotting.label(meta, metric, width=40))
-    lines, labels = ax.get_legend_handles_labels()
+    first = {}
+    for k in panels:
+        for line, text in zip(*axes[k].get_legend_handles_labels()):
+            first.setdefault(text, line)
+    keys = [next((t for t in first if t == plotting.fmt(v) or t.startswith(plotting.fmt(v) + ":")),
+                 None) for v in values]
+    labels = [t for t in keys if t is not None]
+    lines = [first[t] for t in labels]
     if handles:
         blank = Line2D([], [], ls="none")
-        lines += ([blank, blank] if lines else []) + handles
-        labels += (["", "theory:"] if labels else []) + [h.get_label() for h in handles]
-    title = None if many else color + (" (fitted exponential decay, 95% t CI)" if has_rate
-                                       else "")
+        lines += ([blank] if lines else []) + handles
+        labels += (["theory:"] if labels else []) + [h.get_label() for h in handles]
+    title = None if many else color + (" (fitted exponential decay, 95% t CI)"
+                                       if rate_in_legend else "")
     if many:
-        _colour_key(fig, ax, color, values, palette, meta)
-    if lines and many:
-        ax.legend(lines, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2,
-                  frameon=False)
-    elif lines:
-        ax.legend(lines, labels, title=title, loc="upper left", bbox_to_anchor=(1.02, 1),
-                  frameon=False)
-    _, pool_note = select.pooled(tasks, [color])
+        _colour_key(fig, axes.ravel().tolist(), color, values, palette, meta)
+    if lines:
+        if many:
+            fig.legend(lines, labels, loc="upper center", bbox_to_anchor=(0.5, 0), ncol=2,
+                       frameon=False)
+        else:
+            fig.legend(lines, labels, title=title, loc="upper left", bbox_to_anchor=(1.0, 0.95),
+                       frameon=False)
+    _, pool_note = select.pooled(tasks, [color] + [a for a in (col, row) if a])
     fig.suptitle(plotting.title(meta, f"{metric} during training", notes + [pool_note]))
+    plotting.finish(fig)
     return fig
 
 
-def curves(paths, *, metric=None, color, where=None, output=None, draw_theory=True,
-           yscale="auto"):
-    """Draws learning curves of metric, one line per value of color; writes output (.png and .pdf)
-    when given. Returns (Figure, paths written)."""
+def curves(paths, *, metric=None, color, where=None, col=None, row=None, output=None,
+           draw_theory=True, yscale="auto"):
+    """Draws learning curves of metric, one line per value of color, panels by col and row;
+    writes output (.png and .pdf) when given. Returns (Figure, paths written)."""
     tasks = reader.load(paths, warn=False)
     tasks, notes = select.apply_where(tasks, select.parse_where(where))
     metric = table.metrics_for(tasks.attrs, [metric] if metric else None)[0]
     traj = reader.load_traj(paths, metrics=[metric] if metric in tasks.attrs["traj_metrics"]
                             else None, warn=False)
-    fig = curves_figure(tasks, traj, metric, color, where_notes=notes, draw_theory=draw_theory,
-                        yscale=yscale)
+    fig = curves_figure(tasks, traj, metric, color, col=col, row=row, where_notes=notes,
+                        draw_theory=draw_theory, yscale=yscale)
     written = plotting.save(fig, output) if output else []
     return fig, written

@@ -1,6 +1,7 @@
 """Shared figure conventions: readable fonts, axis labels with meanings and units read from the
-file's `description`/`units` attributes, true (log where log-spaced) axes, titles naming the
-sweep, and writing PNG + PDF."""
+file's `description`/`units` attributes (wrapped, never cut), true (log where log-spaced) axes
+whose tick labels never overlap, titles naming the sweep, small multiples (--col, --row) with
+shared scales, and writing PNG + PDF. Only the commands that draw import this module."""
 from __future__ import annotations
 
 import os
@@ -12,7 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import reader  # noqa: E402
+from . import reader, select  # noqa: E402
+from .scales import edges, fmt, fmt_distinct, is_log_spaced, numeric  # noqa: E402,F401
 
 RC = {"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 9,
       "xtick.labelsize": 10, "ytick.labelsize": 10, "figure.dpi": 100, "savefig.dpi": 200,
@@ -28,69 +30,64 @@ def figure(*args, **kwargs):
 
 
 def label(meta, name, width=48):
-    """'name [units]' and its description on the next line(s), for axes and colour bars."""
+    """'name [units]' and its whole description on the next lines, for axes and colour bars."""
     col = meta["columns"].get(name, {})
     units = col.get("units", "")
     head = f"{name} [{units}]" if units else name
     desc = col.get("description", "")
     if not desc:
         return head
-    return head + "\n" + "\n".join(textwrap.wrap(desc, width)[:2])
-
-
-def numeric(values):
-    v = np.asarray(values)
-    return v.dtype.kind in "iuf"
-
-
-def is_log_spaced(values):
-    """True when the (numeric, positive) values are closer to evenly spaced in log than in linear
-    terms: geomspace, powers of two. Two values: log when they differ by a factor of 10 or more."""
-    if not numeric(values):
-        return False
-    v = np.unique(np.asarray(values, dtype=float))
-    if len(v) < 2 or v[0] <= 0:
-        return False
-    if len(v) == 2:
-        return v[1] / v[0] >= 10
-    lin, log = np.diff(v), np.diff(np.log(v))
-    return np.std(log) / np.mean(log) < np.std(lin) / np.mean(lin)
-
-
-def edges(values, log):
-    """Cell edges around sorted centre values: midpoints (geometric on log axes), the outer
-    edges half a step beyond."""
-    v = np.asarray(values, dtype=float)
-    u = np.log(v) if log else v
-    if len(u) == 1:
-        half = 0.5 if log else (abs(u[0]) * 0.5 or 0.5)
-        e = np.array([u[0] - half, u[0] + half])
-    else:
-        mid = (u[:-1] + u[1:]) / 2
-        e = np.concatenate([[u[0] - (mid[0] - u[0])], mid, [u[-1] + (u[-1] - mid[-1])]])
-    return np.exp(e) if log else e
+    return head + "\n" + "\n".join(textwrap.wrap(desc, width))
 
 
 def set_scale(ax, which, values, scale="auto"):
-    """Log or linear scale for ax's x or y from the values (or as forced); returns True for log."""
+    """Log or linear scale for ax's x or y from the values (or as forced), ticks at the values
+    while their labels fit; returns True for log."""
     log = is_log_spaced(values) if scale == "auto" else scale == "log"
     getattr(ax, f"set_{which}scale")("log" if log else "linear")
-    if numeric(values) and len(np.unique(values)) <= 12:
-        ticks = np.unique(np.asarray(values, dtype=float))
-        getattr(ax, f"set_{which}ticks")(ticks)
-        getattr(ax, f"set_{which}ticklabels")([fmt(t) for t in ticks])
-        getattr(ax, f"{which}axis").set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if numeric(values):
+        value_ticks(ax, which, np.unique(np.asarray(values, dtype=float)))
     return log
 
 
-def fmt(v):
-    """A grid value as a short label: 0.01, 0.0316, 2, 1e-05."""
-    if isinstance(v, (str, bool, np.bool_)):
-        return str(v)
-    v = float(v)
-    if v == int(v) and abs(v) < 1e6:
-        return str(int(v))
-    return f"{v:.3g}"
+def value_ticks(ax, which, values, labels=None):
+    """Ticks at the grid values, labelled with as many digits as tell them apart (finish() thins
+    the labels where they would overlap)."""
+    values = list(values)
+    getattr(ax, f"set_{which}ticks")(values)
+    getattr(ax, f"{which}axis").set_minor_locator(matplotlib.ticker.NullLocator())
+    getattr(ax, f"set_{which}ticklabels")(labels or fmt_distinct(values))
+
+
+def _thin(ax, which, renderer):
+    """Labels every k-th tick of ax's x or y axis, k the smallest that keeps the labels apart."""
+    texts = [t for t in getattr(ax, f"get_{which}ticklabels")() if t.get_text()]
+    if len(texts) < 2:
+        return
+    labels = [t.get_text() for t in texts]
+    boxes = [t.get_window_extent(renderer).expanded(1.08, 1.0) for t in texts]
+    for k in range(1, len(texts)):
+        if not any(boxes[i].overlaps(boxes[i + k]) for i in range(0, len(boxes) - k, k)):
+            break
+    if k > 1:
+        for i, t in enumerate(texts):
+            t.set_text(labels[i] if i % k == 0 else "")
+        ticks = getattr(ax, f"get_{which}ticks")()
+        getattr(ax, f"set_{which}ticks")(ticks)
+        getattr(ax, f"set_{which}ticklabels")([l if i % k == 0 else ""
+                                               for i, l in enumerate(labels)])
+
+
+def finish(fig):
+    """Lays the figure out (one draw) and thins tick labels that would overlap. Call it last,
+    before measuring anything in display units."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        if ax.get_visible():
+            for which in ("x", "y"):
+                _thin(ax, which, renderer)
+    return renderer
 
 
 def title(meta, what, notes=()):
@@ -100,6 +97,18 @@ def title(meta, what, notes=()):
         lines.append(reader.completion_text(meta["counts"]))
     lines += [n for n in notes if n]
     return "\n".join([lines[0]] + textwrap.wrap("; ".join(lines[1:]), 90))
+
+
+def per_cell_note(counts):
+    """'n = 2 tasks per cell' or 'n = 1-2 tasks per cell' from the done-task counts of the cells
+    (those with any)."""
+    c = np.asarray(counts)
+    c = c[c > 0]
+    if not len(c):
+        return "no done task"
+    lo, hi = int(c.min()), int(c.max())
+    n = f"{lo}" if lo == hi else f"{lo}-{hi}"
+    return f"n = {n} done task{'s' if hi > 1 else ''} per cell"
 
 
 def save(fig, output, formats=("png", "pdf")):
@@ -120,13 +129,6 @@ def close(fig):
     plt.close(fig)
 
 
-def default_output(paths, *parts, ext):
-    """<dir of the first file>/<its stem>_<parts joined by _>.<ext>."""
-    first = reader._as_list(paths)[0]
-    stem = os.path.splitext(first)[0]
-    return "_".join([stem] + [str(p) for p in parts if p]) + ("." + ext if ext else "")
-
-
 def colors(n, cmap="viridis"):
     """n colours spread over a sequential map (dark to light, skipping the palest end)."""
     cm = matplotlib.colormaps[cmap]
@@ -139,3 +141,58 @@ def log_ticks(axis):
     axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt(v)))
     axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+
+
+def facets(df, col=None, row=None):
+    """The panels of a --col/--row grid: (row values, col values, {(i, j): rows of df}). Checks
+    the axes; a panel without tasks is absent from the dict."""
+    for name, what in ((col, "panel columns by"), (row, "panel rows by")):
+        if name:
+            select.check_axis(df, name, what)
+    rv = sorted(df[row].unique()) if row else [None]
+    cv = sorted(df[col].unique()) if col else [None]
+    panels = {}
+    for i, r in enumerate(rv):
+        for j, c in enumerate(cv):
+            sub = df
+            if row:
+                sub = sub[sub[row] == r]
+            if col:
+                sub = sub[sub[col] == c]
+            if len(sub):
+                sub.attrs = df.attrs
+                panels[(i, j)] = sub
+    return rv, cv, panels
+
+
+def facet_title(col, c, row, r):
+    parts = ([f"{row} = {fmt(r)}"] if row else []) + ([f"{col} = {fmt(c)}"] if col else [])
+    return ", ".join(parts)
+
+
+def facet_figure(nrow, ncol, panel=(5.2, 4.3), extra=(1.2, 0.9), **kw):
+    """A grid of panels sharing their scales, under the house style."""
+    return figure(nrow, ncol, figsize=(panel[0] * ncol + extra[0], panel[1] * nrow + extra[1]),
+                  squeeze=False, constrained_layout=True, **kw)
+
+
+def text_overlaps(fig):
+    """Pairs of visible text boxes of fig (labels, titles, tick labels, legends, annotations) that
+    overlap, for the figure tests: [(text a, text b)]."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for t in fig.findobj(matplotlib.text.Text):
+        if t.get_visible() and t.get_text().strip() and t.get_figure() is not None:
+            try:
+                boxes.append((t.get_text(), t.get_window_extent(renderer)))
+            except (RuntimeError, ValueError):
+                continue
+    out = []
+    for i, (ta, a) in enumerate(boxes):
+        for tb, b in boxes[i + 1:]:
+            if a.overlaps(b) and a.width > 0 and b.width > 0:
+                inter = a.intersection(a, b)
+                if inter is not None and inter.width > 1 and inter.height > 1:
+                    out.append((ta, tb))
+    return out

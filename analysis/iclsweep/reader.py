@@ -1,9 +1,9 @@
-"""Reading iclsweep result files (format iclsweep/2, docs/file-format.md) into pandas.
+"""Reading iclsweep result files (format iclsweep/3, docs/file-format.md) into pandas.
 
 The file is the contract between the C engine and every analysis: /tasks, /final (one row per
 task) and /traj (task x log point), named dimensions, a JSON `grid` attribute describing the
 sweep's dimensions. This module opens files read-only without HDF5 file locking (a sweep may be
-writing them), checks that they are iclsweep/2 files, and turns /tasks + /final into one tidy
+writing them), checks that they are iclsweep/3 files, and turns /tasks + /final into one tidy
 DataFrame, one row per task; several files (shards, extended sweeps) combine by task identity.
 
 Workload: a handful to ~10^6 tasks and a few dozen columns; /tasks and /final always fit in
@@ -15,6 +15,7 @@ done_only=False), and a file that is not complete says so (a warning and DataFra
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import warnings
@@ -24,16 +25,18 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from . import theory as theory_mod
+
 FORMAT = "iclsweep/3"
-# Formats this reader reads: iclsweep/2 is iclsweep/3 without /theory.
-READ_FORMATS = (FORMAT, "iclsweep/2")
+# Formats this reader reads: iclsweep/3 is iclsweep/3 without /theory.
+READ_FORMATS = (FORMAT, "iclsweep/3")
 
 # The status enum of /tasks/status, in value order (also read back from the file's enum).
 STATUS_LABELS = ("pending", "running", "done", "failed", "diverged")
 
 # /tasks columns that are bookkeeping rather than model parameters (docs/file-format.md).
 BOOKKEEPING = ("replicate", "key", "seed", "point", "cost", "status", "attempts", "rank", "wall_s",
-               "steps_done", "error")
+               "steps_done", "error", "origin")
 REQUIRED_TASK_COLUMNS = ("replicate", "key", "seed", "point", "status")
 REQUIRED_ATTRS = ("format", "name", "model", "seed", "grid", "n_tasks", "n_log_points",
                   "replicates")
@@ -44,7 +47,7 @@ _STATUS_PRIORITY = {"done": 0, "diverged": 1, "failed": 2, "running": 3, "pendin
 
 
 class NotAnIclsweepFile(ValueError):
-    """The path is not a readable iclsweep/2 result file; the message names the file and why."""
+    """The path is not a readable iclsweep result file; the message names the file and why."""
 
 
 class IncompatibleFiles(ValueError):
@@ -75,6 +78,8 @@ class SweepFile:
     final: list             # /final metric names
     traj: list              # /traj metric names (without step)
     columns: dict = field(default_factory=dict)    # (group, name) -> Column
+    theory: dict = None     # the parsed `theory` attribute (theory.py), None in older files
+    theory_columns: list = field(default_factory=list)    # /theory dataset names
 
     @property
     def model(self):
@@ -106,6 +111,20 @@ def _text(v):
     return v
 
 
+@contextlib.contextmanager
+def reading(path, what="the file"):
+    """Turns the errors HDF5 raises on a damaged file (a bad block in the middle, a truncated
+    dataset) into one NotAnIclsweepFile naming the file and what was being read."""
+    try:
+        yield
+    except (NotAnIclsweepFile, FileNotFoundError):
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as e:
+        reason = str(e).strip() or type(e).__name__
+        raise NotAnIclsweepFile(f"{path}: damaged or unreadable: reading {what} failed "
+                                f"({reason})") from None
+
+
 def open_h5(path):
     """Opens path read-only without file locking (a running sweep may hold it). Raises
     FileNotFoundError or NotAnIclsweepFile naming the file."""
@@ -125,7 +144,7 @@ def _column(ds, group, name):
 
 
 def _check_layout(f, path):
-    """Raises NotAnIclsweepFile saying what makes f not a complete iclsweep/2 file."""
+    """Raises NotAnIclsweepFile saying what makes f not a complete iclsweep/3 file."""
     if "format" not in f.attrs:
         raise NotAnIclsweepFile(f"{path}: not an iclsweep result file (no 'format' attribute at "
                                 f"the root)")
@@ -150,7 +169,10 @@ def _check_layout(f, path):
     if missing:
         raise NotAnIclsweepFile(f"{path}: dataset(s) {', '.join(missing)} missing from /tasks")
     T, S = int(_text(f.attrs["n_tasks"])), int(_text(f.attrs["n_log_points"]))
-    for group, shape in (("tasks", (T,)), ("final", (T,)), ("traj", (T, S))):
+    groups = [("tasks", (T,)), ("final", (T,)), ("traj", (T, S))]
+    if isinstance(f.get("theory"), h5py.Group):
+        groups.append(("theory", (T,)))
+    for group, shape in groups:
         for name, ds in f[group].items():
             if ds.shape != shape:
                 raise NotAnIclsweepFile(f"{path}: /{group}/{name} has shape {ds.shape}, the "
@@ -161,21 +183,32 @@ def inspect(path):
     """Reads a result file's description (attributes, grid, column names and docs) without its
     data. Raises NotAnIclsweepFile (naming the file and the problem) for anything else."""
     path = os.fspath(path)
-    with open_h5(path) as f:
+    with open_h5(path) as f, reading(path, "its description"):
         _check_layout(f, path)
         attrs = {k: _text(v) for k, v in f.attrs.items()}
         try:
             grid = json.loads(attrs["grid"])
         except (TypeError, ValueError) as e:
             raise NotAnIclsweepFile(f"{path}: the 'grid' attribute is not JSON ({e})") from None
+        try:
+            theory = theory_mod.parse(attrs["theory"]) if "theory" in attrs else None
+        except ValueError as e:
+            raise NotAnIclsweepFile(f"{path}: {e}") from None
         names = list(f["tasks"].keys())
         settings = [n for n in names if n.endswith("_setting") and n[:-8] in names]
         params = [n for n in names if n not in BOOKKEEPING and n not in settings]
-        columns = {(g, n): _column(ds, g, n) for g in ("tasks", "final", "traj")
-                   for n, ds in f[g].items()}
+        groups = ("tasks", "final", "traj") + (("theory",) if "theory" in f else ())
+        columns = {(g, n): _column(ds, g, n) for g in groups for n, ds in f[g].items()}
         final = list(f["final"].keys())
         traj = [n for n in f["traj"].keys() if n != "step"]
-    sf = SweepFile(path, attrs, grid, params, settings, final, traj, columns)
+        theory_columns = list(f["theory"].keys()) if "theory" in f else []
+    sf = SweepFile(path, attrs, grid, params, settings, final, traj, columns, theory,
+                   theory_columns)
+    if theory is not None:
+        missing = [c for c in theory_mod.columns({"theory": theory}) if c not in theory_columns]
+        if missing:
+            raise NotAnIclsweepFile(f"{path}: the 'theory' attribute names /theory/"
+                                    f"{', /theory/'.join(missing)}, which the file does not have")
     unknown = [p for p in sf.grid_params if p not in params]
     if unknown:
         raise NotAnIclsweepFile(f"{path}: the grid names parameter(s) {', '.join(unknown)} that "
@@ -216,7 +249,7 @@ def _is_bool_param(ds, name, sf):
 def _read_one(sf):
     """One file's /tasks and /final as a DataFrame (unmasked), with `task` from the /task scale and
     `_row` (the row in the file) for the trajectories."""
-    with open_h5(sf.path) as f:
+    with open_h5(sf.path) as f, reading(sf.path, "/tasks, /final and /theory"):
         tasks = f["tasks"]
         cols = {}
         T = int(sf.attrs["n_tasks"])
@@ -231,6 +264,8 @@ def _read_one(sf):
         clash = [m for m in sf.final if m in cols]
         for m in sf.final:
             cols["final_" + m if m in clash else m] = f["final"][m][()]
+        for c in sf.theory_columns:
+            cols[theory_mod.PREFIX + c] = f["theory"][c][()].astype(float)
     df = pd.DataFrame(cols)
     df["_row"] = np.arange(T)
     return df
@@ -286,7 +321,7 @@ def _warn_incomplete(paths, n_by_status):
                       "; only done tasks are results", IncompleteSweepWarning, stacklevel=3)
 
 
-def _as_list(paths):
+def as_list(paths):
     if isinstance(paths, (str, os.PathLike)):
         return [os.fspath(paths)]
     paths = [os.fspath(p) for p in paths]
@@ -298,7 +333,7 @@ def _as_list(paths):
 def read(paths):
     """(list of SweepFile, combined unmasked DataFrame with _file and _row) for one or several
     files. Shared by load, load_traj and the cube."""
-    paths = _as_list(paths)
+    paths = as_list(paths)
     sfs = [inspect(p) for p in paths]
     _check_compatible(sfs)
     return sfs, _combine([_read_one(sf) for sf in sfs])
@@ -326,7 +361,7 @@ def describe_files(sfs, n_by_status):
     docs = {}
     for sf in sfs:
         for (group, name), col in sf.columns.items():
-            docs.setdefault(name if group != "traj" else f"traj/{name}", col)
+            docs.setdefault(name if group in ("tasks", "final") else f"{group}/{name}", col)
     return {
         "name": first.name, "model": first.model, "format": FORMAT,
         "files": [sf.path for sf in sfs], "seed": first.attrs.get("seed"),
@@ -341,6 +376,8 @@ def describe_files(sfs, n_by_status):
         "columns": {k: {"description": c.description, "units": c.units}
                     for k, c in docs.items()},
         "root_attrs": first.attrs,
+        "theory": first.theory,
+        "theory_columns": [theory_mod.PREFIX + c for c in first.theory_columns],
     }
 
 
@@ -390,7 +427,7 @@ def load_traj(paths, *, metrics=None, done_only=True, warn=True):
         if rows.empty:
             continue
         sel = rows["_row"].to_numpy()
-        with open_h5(sf.path) as f:
+        with open_h5(sf.path) as f, reading(sf.path, "/traj"):
             step = f["traj/step"][()][sel]
             data = {m: (f["traj"][m][()][sel] if m in f["traj"] else np.full(step.shape, np.nan))
                     for m in names}

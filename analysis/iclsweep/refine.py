@@ -15,7 +15,7 @@ import re
 import numpy as np
 import yaml
 
-from . import crossing, plotting, reader, select, stats, table, theory
+from . import crossing, reader, scales, select, stats, table, threshold
 
 
 class _Loader(yaml.SafeLoader):
@@ -40,9 +40,10 @@ def _represent_list(dumper, data):
 _Dumper.add_representer(list, _represent_list)
 
 
-def intervals(df, along, metric, *, level=None, log=False):
-    """Sorted, merged (lo, hi) intervals of `along` that hold a crossing of level by a group's
-    mean curve (every crossing, either direction), or the intervals either side of its peak."""
+def intervals(df, along, metric, *, level=None, log=False, direction="any"):
+    """Sorted (lo, hi) intervals of `along` that hold a crossing of level by a group's mean curve
+    (every crossing in the direction asked), or the intervals either side of its peak (the
+    interior peak of largest prominence, crossing.py)."""
     others = [p for p in select.swept(df, df.attrs["grid_params"]) if p != along]
     found = set()
     done = df[df["status"] == "done"]
@@ -52,10 +53,11 @@ def intervals(df, along, metric, *, level=None, log=False):
         if len(x) < 2:
             continue
         if level is not None:
-            for _, i, _ in crossing.crossings(x, y, level, log):
-                found.add((x[i], x[i + 1]))
+            for _, i, d in crossing.crossings(x, y, level, log):
+                if direction in ("any", d):
+                    found.add((x[i], x[i + 1]))
         else:
-            i = int(np.argmax(y))
+            i, _ = crossing.peak_index(y)
             if i > 0:
                 found.add((x[i - 1], x[i]))
             if i < len(x) - 1:
@@ -78,16 +80,16 @@ def new_values(intervals_, points, *, log=False, integer=False, existing=()):
 
 def _check_axis(df, along):
     meta = df.attrs
-    select.check_axis(df, along, "--along")
+    select.check_axis(df, along, "along")
     dim = next((d for d in meta["grid"].get("dims", []) if along in d["params"]), None)
     if dim is None:
-        raise ValueError(f"--along {along}: not a grid axis of the sweep; refine adds values to "
+        raise ValueError(f"axis {along} is not a grid axis of the sweep; refine adds values to "
                          f"an axis under grid:")
     if dim.get("zip") or len(dim["params"]) > 1:
-        raise ValueError(f"--along {along}: in zip group {dim['name']} with "
+        raise ValueError(f"axis {along} is in zip group {dim['name']} with "
                          f"{', '.join(dim['params'])}; refine adds values to a grid axis only")
-    if not plotting.numeric(df[along]):
-        raise ValueError(f"--along {along}: takes text values; refine needs a numeric axis")
+    if not scales.numeric(df[along]):
+        raise ValueError(f"axis {along} takes text values; refine needs a numeric axis")
 
 
 def sweep_text(spec_text, along, values, header):
@@ -102,7 +104,7 @@ def sweep_text(spec_text, along, values, header):
 
 
 def refine(paths, *, along, metric=None, level=None, peak=False, points=3, where=None,
-           output=None):
+           direction="any", output=None):
     """Writes (to output, when given) and returns the next round's sweep YAML and the new values:
     (text, new values, intervals)."""
     df = reader.load(paths, warn=False)
@@ -111,17 +113,11 @@ def refine(paths, *, along, metric=None, level=None, peak=False, points=3, where
     metric = table.metrics_for(df.attrs, [metric] if metric else None)[0]
     meta = df.attrs
     _check_axis(df, along)
-    if peak:
-        level = None
-    elif level is None:
-        default = theory.headline(meta)
-        if default[0] != metric or default[1] is None:
-            raise ValueError("refine needs --level V (or --peak)")
-        level = default[1]
+    level = threshold.resolve_level(meta, metric, level, peak, "refine")
     if points < 1:
-        raise ValueError("--points must be at least 1")
-    log = plotting.is_log_spaced(full[along])
-    found = intervals(df, along, metric, level=level, log=log)
+        raise ValueError(f"points per interval must be at least 1, not {points}")
+    log = scales.is_log_spaced(full[along])
+    found = intervals(df, along, metric, level=level, log=log, direction=direction)
     existing = sorted(full[along].unique().tolist())
     integer = full[along].dtype.kind in "iu"
     new = new_values(found, points, log=log, integer=integer, existing=existing)
@@ -129,13 +125,13 @@ def refine(paths, *, along, metric=None, level=None, peak=False, points=3, where
     dims = meta["grid"].get("dims", [])
     others = int(np.prod([d["size"] for d in dims if along not in d["params"]] or [1]))
     n_new = len(new) * others * int(meta["grid"].get("replicates", 1))
-    what = (f"where mean {metric} crosses {plotting.fmt(level)}" if level is not None
+    what = (f"where mean {metric} crosses {scales.fmt(level)}" if level is not None
             else f"around the peak of mean {metric}")
     header = [f"Refined by `iclsweep-analyze refine` from {', '.join(meta['files'])}",
               f"({reader.completion_text(meta['counts'])}): along {along}, {what}"
               + (f" ({', '.join(notes)})" if notes else "") + ".",
               f"{len(new)} new value(s), {points} per interval, in "
-              + (", ".join(f"({plotting.fmt(a)}, {plotting.fmt(b)})" for a, b in found)
+              + (", ".join(f"({scales.fmt(a)}, {scales.fmt(b)})" for a, b in found)
                  or "no interval (no crossing found)") + ";",
               f"{n_new} new task(s). Every point already run is kept with its identity and seed.",
               ""]

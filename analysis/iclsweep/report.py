@@ -11,12 +11,15 @@ import html
 import io
 import itertools
 import os
+import importlib.metadata
 import platform
+import subprocess
 
 import numpy as np
 import yaml
 
-from . import __version__, curves, phase, plotting, reader, select, stats, theory, threshold
+from . import (__version__, curves, phase, plotting, reader, select, stats, theory,
+               threshold, threshold_plot)
 
 MAX_PAIRS = 12
 CSS = """
@@ -85,14 +88,33 @@ def _provenance(meta):
             "blas_version"]
     rows = [(k, root[k]) for k in keys if k in root]
     rows.append(("files", ", ".join(meta["files"])))
-    import h5py, matplotlib, pandas, scipy, xarray  # noqa: E401  (their versions, here only)
-    rows.append(("analysis", f"iclsweep (Python) {__version__}, Python {platform.python_version()}"
-                             f", numpy {np.__version__}, pandas {pandas.__version__}, scipy "
-                             f"{scipy.__version__}, h5py {h5py.__version__}, xarray "
-                             f"{xarray.__version__}, matplotlib {matplotlib.__version__}"))
+    libs = ", ".join(f"{name} {library_version(name)}" for name in
+                     ("numpy", "pandas", "scipy", "h5py", "xarray", "matplotlib"))
+    rows.append(("analysis", f"iclsweep (Python) {__version__}, Python "
+                             f"{platform.python_version()}, {libs}"))
     return (_table(rows, ["attribute", "value"], left=2) +
             f"<p>The sweep file:</p><pre>{html.escape(str(root.get('sweep', '')))}</pre>"
             f"<p class=\"note\">{html.escape(str(root.get('readme', '')))}</p>")
+
+
+def library_version(name):
+    """A library's version as its package says it. Some distribution builds report a placeholder
+    (Debian's xarray says 999, its build having no version control data): then the distribution
+    package's version, marked as such, or 'version unknown'."""
+    try:
+        v = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        v = ""
+    if v and v not in ("999", "0.0.0", "0+unknown"):
+        return v
+    try:
+        deb = subprocess.run(["dpkg-query", "-W", "-f=${Version}", f"python3-{name}"],
+                             capture_output=True, text=True, timeout=10)
+        if deb.returncode == 0 and deb.stdout.strip():
+            return f"{deb.stdout.strip()} (Debian package)"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return "version unknown" + (f" (reports {v})" if v else "")
 
 
 def _summary(df, metric):
@@ -129,13 +151,19 @@ def _figures(df, traj, metric, level):
     if len(axes) <= 2:
         for a in [a for a in axes if df[a].nunique() >= 4 or len(axes) == 1]:
             res = threshold.locations(df, a, metric, level=level, n_resamples=999)
-            fig = threshold.threshold_figure(df, res, a, metric, level)
+            fig = threshold_plot.threshold_figure(df, res, a, metric, level)
             what = f"crossing {plotting.fmt(level)}" if level is not None else "peak"
-            out.append((f"{metric} along {a}, its {what} with 95% bootstrap CI", _png(fig)))
+            out.append((f"{metric} along {a}, its {what} with 95% interval", _png(fig)))
     if metric in meta["traj_metrics"]:
-        for c in select.dim_axes(df):
-            fig = curves.curves_figure(df, traj, metric, c)
-            out.append((f"Learning curves of {metric} by {c}", _png(fig)))
+        dims = select.dim_axes(df)
+        for c in dims:
+            others = [d for d in dims if d != c and df[d].nunique() <= 6]
+            other = others[0] if others else None
+            wide = other is not None and df[other].nunique() <= 2
+            fig = curves.curves_figure(df, traj, metric, c, col=other if wide else None,
+                                       row=None if wide else other)
+            out.append((f"Learning curves of {metric} by {c}" +
+                        (f", one panel per {other}" if other else ""), _png(fig)))
     return out
 
 
@@ -162,16 +190,25 @@ def _metrics_doc(meta):
     return _table(rows, ["metric", "units", "meaning", "where"], left=4)
 
 
-def report_html(paths, *, metric=None, level=None):
-    """The report page as a string."""
+def report_html(paths, *, metric=None, level=None, where=None):
+    """The report page as a string, about the tasks that where selects (all by default)."""
     df = reader.load(paths, warn=False)
+    df, notes = select.apply_where(df, select.parse_where(where))
     meta = df.attrs
-    default_metric, default_level = theory.headline(meta)
+    try:
+        head, head_level = theory.headline(meta)
+    except ValueError:
+        head, head_level = None, None
+    metric = metric or head
     if metric is None:
-        metric, level = default_metric, level if level is not None else default_level
+        theory.headline(meta)            # says that the file names none
+    if level is None and metric == head:
+        level = head_level
     select.check_metric(meta, metric)
     traj = reader.load_traj(paths, metrics=[metric], warn=False) \
         if metric in meta["traj_metrics"] else None
+    if traj is not None:
+        traj = traj[traj["key"].isin(df["key"])]
     try:
         description = (yaml.safe_load(meta["root_attrs"].get("sweep", "")) or {}).get(
             "description", "")
@@ -179,6 +216,8 @@ def report_html(paths, *, metric=None, level=None):
         description = ""
     parts = [f"<h1>{html.escape(meta['name'])} <small>({html.escape(meta['model'])})</small></h1>",
              f"<p>{html.escape(str(description))}</p>" if description else "",
+             f"<p><b>Selected:</b> {html.escape(', '.join(notes))} (the rest of the file is left "
+             f"out of every table and figure)</p>" if notes else "",
              "<h2>Completion</h2>", _completion(meta, df),
              f"<h2>{html.escape(metric)} per grid point</h2>",
              f"<p class=\"note\">{html.escape(_meaning(meta, metric))}. Mean over the "
@@ -196,14 +235,14 @@ def report_html(paths, *, metric=None, level=None):
             + "\n".join(p for p in parts if p) + "\n</body></html>\n")
 
 
-def report(paths, *, output, metric=None, level=None):
+def report(paths, *, output, metric=None, level=None, where=None):
     """Writes the report to output: a directory (its index.html) or a path ending in .html.
     Returns the path written."""
     output = os.fspath(output)
     path = output if output.endswith(".html") else os.path.join(output, "index.html")
     if os.path.dirname(path):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-    text = report_html(paths, metric=metric, level=level)
+    text = report_html(paths, metric=metric, level=level, where=where)
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
     return path

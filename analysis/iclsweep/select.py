@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import plotting
+from . import scales
 
 
 def parse_where(items):
@@ -17,7 +17,7 @@ def parse_where(items):
     for item in items:
         name, sep, value = str(item).partition("=")
         if not sep or not name.strip():
-            raise ValueError(f"--where {item}: expected AXIS=VALUE, e.g. K=4")
+            raise ValueError(f"selection {item!r}: expected AXIS=VALUE, e.g. K=4")
         out[name.strip()] = value.strip()
     return out
 
@@ -44,17 +44,17 @@ def apply_where(df, where):
     notes = []
     for name, value in where.items():
         if name not in df.columns:
-            raise ValueError(f"--where {name}={value}: no parameter {name}; parameters: "
+            raise ValueError(f"selection {name}={value}: no parameter {name}; parameters: "
                              f"{', '.join(df.attrs.get('params', []))}")
         mask = _matches(df[name], value)
         if not mask.any():
-            values = ", ".join(plotting.fmt(v) for v in np.unique(df[name].to_numpy()))
-            raise ValueError(f"--where {name}={value}: no task has {name} = {value}; "
+            values = ", ".join(scales.fmt(v) for v in np.unique(df[name].to_numpy()))
+            raise ValueError(f"selection {name}={value}: no task has {name} = {value}; "
                              f"{name} takes {values}")
         attrs = df.attrs
         df = df[mask]
         df.attrs = attrs
-        notes.append(f"{name} = {plotting.fmt(df[name].iloc[0])}")
+        notes.append(f"{name} = {scales.fmt(df[name].iloc[0])}")
     return df, notes
 
 
@@ -78,6 +78,8 @@ def pooled(df, keep):
 
 
 def check_axis(df, name, what):
+    """Raises ValueError when df has no parameter name; `what` says what it was for (the x axis,
+    the colour, ...)."""
     if name not in df.columns:
         raise ValueError(f"{what} {name}: no such parameter; the grid's axes are "
                          f"{', '.join(df.attrs['grid_params']) or 'none'}")
@@ -87,7 +89,6 @@ def check_metric(meta, metric):
     if metric not in meta["final_metrics"]:
         raise ValueError(f"no final metric {metric} in {', '.join(meta['files'])}; there are: "
                          f"{', '.join(meta['final_metrics'])}")
-
 
 
 def dim_axes(df):

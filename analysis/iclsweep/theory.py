@@ -1,97 +1,127 @@
-"""What the analysis knows about the two models (the one place that names their metrics): the
-headline metric and emergence level a command uses when none is given, and the theory each plot
-draws by default (the repository's SCIENCE notes):
+"""Theory lines as the result file states them. The engine writes what each model knows about
+itself, so this module names no model and no metric:
 
-- concept: a 0-1 error (a metric `*_err` in units `fraction`) has chance level 0.5.
-- linattn: on the test MSE, the large-P floor (D+1)/(N+D+1) (noiseless, y = w.x/sqrt(D)), the
-  ridge and dMMSE baselines and the Gibbs-mean MSE (final metrics of the file), and the
-  interpolation threshold P = D(D+1) (alpha = P/D^2 = (D+1)/D) on axes P and alpha when every
-  prompt has its own task (M = 0).
+- root attribute `theory`: one JSON object
+    {"headline":  {"metric": M, "level": V or null},       the metric a command uses by default
+                                                           and the level that marks emergence
+     "levels":    [{"column", "label", "metrics": [...]}], horizontal reference values of metrics
+     "baselines": [{"final", "label", "metrics": [...]}],  final metrics drawn beside a metric
+     "marks":     [{"column", "label", "axis"}]}           positions on a parameter's axis
+- for each level and mark a dataset /theory/<column> [task] (NaN where the line does not apply),
+  read by reader.py into the column `theory/<column>` of load()'s DataFrame.
 
-Everything else (metric names, their meanings and units) is read from the file.
+Files without the attribute (written before it existed) have no theory lines and no headline.
+A line is drawn for a set of tasks when its value is the same for all of them (value()); where it
+differs, the figure draws it per facet or group, or says that it left it out.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
-# Metric a command uses by default, and the level that marks emergence for it: concept's test
-# error below 10%; linattn's test MSE below 1, the MSE of predicting 0 (E y^2 = 1 when
-# y = w.x/sqrt(D)), i.e. better than ignoring the context.
-HEADLINE = {"concept": ("test_err", 0.1), "linattn": ("test_mse", 1.0)}
+PREFIX = "theory/"
+SECTIONS = ("levels", "baselines", "marks")
 
-# linattn's baselines for each test-MSE metric: (final metric, legend label, line style).
-_LINATTN_BASELINES = {
-    "test_mse": [("ridge_mse", "ridge (Bayes, fresh tasks)", ":"),
-                 ("dmmse_mse", "dMMSE (pool posterior)", (0, (5, 2, 1, 2))),
-                 ("theory_mse", "Gibbs mean (closed form)", "-.")],
-    "test_mse_pool": [("ridge_mse_pool", "ridge (Bayes)", ":"),
-                      ("dmmse_mse_pool", "dMMSE (pool posterior)", (0, (5, 2, 1, 2))),
-                      ("theory_mse_pool", "Gibbs mean (closed form)", "-.")],
-}
-_LINATTN_BASELINES["test_mse_avg"] = _LINATTN_BASELINES["test_mse"]
+
+def parse(text):
+    """The `theory` attribute's JSON as a dict with every section present. Raises ValueError
+    saying what is wrong."""
+    try:
+        spec = json.loads(text)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"the 'theory' attribute is not JSON ({e})") from None
+    if not isinstance(spec, dict):
+        raise ValueError("the 'theory' attribute is not a JSON object")
+    out = {"headline": spec.get("headline") or {}}
+    for section in SECTIONS:
+        entries = spec.get(section) or []
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ValueError(f"the 'theory' attribute's {section} is not a list of objects")
+        out[section] = entries
+    return out
+
+
+def _spec(meta):
+    return meta.get("theory") or {"headline": {}, "levels": [], "baselines": [], "marks": []}
+
+
+def columns(meta):
+    """The /theory datasets the file's levels and marks name."""
+    spec = _spec(meta)
+    return [e["column"] for s in ("levels", "marks") for e in spec[s] if "column" in e]
 
 
 def headline(meta):
-    """(metric, level) a command defaults to for this file's model; the first final metric and
-    no level for a model this module does not know."""
-    metric, level = HEADLINE.get(meta["model"], (None, None))
-    if metric in meta["final_metrics"]:
-        return metric, level
-    return meta["final_metrics"][0], None
+    """(metric, level or None) the file names as its headline. Raises ValueError when the file
+    names none (it predates the attribute) or names a metric it does not have."""
+    head = _spec(meta)["headline"]
+    metric = head.get("metric")
+    if not metric:
+        raise ValueError(f"{', '.join(meta['files'])} names no headline metric (no 'theory' "
+                         f"attribute: an older file); name the metric, one of: "
+                         f"{', '.join(meta['final_metrics'])}")
+    if metric not in meta["final_metrics"]:
+        raise ValueError(f"the headline metric {metric} of {', '.join(meta['files'])} is not in "
+                         f"/final; name another: {', '.join(meta['final_metrics'])}")
+    level = head.get("level")
+    return metric, (None if level is None else float(level))
 
 
-def chance(meta, metric):
-    """Chance level of metric, or None: concept's 0-1 errors are 0.5."""
-    units = meta["columns"].get(metric, {}).get("units", "")
-    if meta["model"] == "concept" and metric.endswith("_err") and units == "fraction":
-        return 0.5
-    return None
+def default_metric(meta, metric):
+    """metric, or the file's headline metric when metric is None."""
+    return metric if metric is not None else headline(meta)[0]
+
+
+def levels(meta, metric):
+    """[(label, column)] of the reference levels of metric."""
+    return [(e.get("label", e["column"]), e["column"]) for e in _spec(meta)["levels"]
+            if metric in e.get("metrics", []) and PREFIX + e["column"] in meta["theory_columns"]]
 
 
 def baselines(meta, metric):
-    """[(final metric, label, linestyle)] drawn beside metric, those the file has."""
-    if meta["model"] != "linattn":
-        return []
-    return [b for b in _LINATTN_BASELINES.get(metric, []) if b[0] in meta["final_metrics"]]
+    """[(final metric, label)] drawn beside metric, those the file has."""
+    return [(e["final"], e.get("label", e["final"])) for e in _spec(meta)["baselines"]
+            if metric in e.get("metrics", []) and e.get("final") in meta["final_metrics"]]
 
 
-def _constant(rows, name):
-    if name not in rows or len(rows) == 0:
-        return None
-    values = rows[name].unique()
-    return values[0] if len(values) == 1 else None
+def marks(meta, axis):
+    """[(label, column)] of the positions marked on the axis of parameter `axis`."""
+    return [(e.get("label", e["column"]), e["column"]) for e in _spec(meta)["marks"]
+            if e.get("axis") == axis and PREFIX + e["column"] in meta["theory_columns"]]
 
 
-def floor(meta, metric, rows):
-    """linattn's large-P test MSE (D+1)/(N+D+1) for the tasks in rows (one D, one N, y scaled by
-    1/sqrt(D), no label noise), else None."""
-    if meta["model"] != "linattn" or metric not in ("test_mse", "test_mse_avg"):
-        return None
-    D, N = _constant(rows, "D"), _constant(rows, "N")
-    if D is None or N is None or _constant(rows, "y_scale") not in (None, "sqrt_d"):
-        return None
-    if (_constant(rows, "label_noise") or 0) != 0:
-        return None
-    return (D + 1) / (N + D + 1)
+def value(rows, column):
+    """(value, note) of a theory column over the tasks in rows: the value when it is the same
+    finite number for all of them; else None, with a note saying why ("" when the line applies
+    to none of them, which needs no word)."""
+    name = PREFIX + column
+    if name not in rows or not len(rows):
+        return None, ""
+    v = rows[name].to_numpy(dtype=float)
+    finite = v[np.isfinite(v)]
+    if not len(finite):
+        return None, ""
+    if len(finite) < len(v):
+        return None, "applies to some of the tasks only"
+    if np.all(finite == finite[0]):
+        return float(finite[0]), ""
+    return None, "differs between the tasks shown"
 
 
-def interpolation_threshold(meta, axis, D):
-    """Where P = D(D+1) lies on axis (P or alpha) for input dimension D; None elsewhere."""
-    if meta["model"] != "linattn" or D is None:
-        return None
-    if axis == "P":
-        return float(D * (D + 1))
-    if axis == "alpha":
-        return (D + 1) / D
-    return None
+def values_along(rows, column, axis):
+    """{value of axis: theory value} when the column is constant within each value of axis (a
+    mark that moves with another parameter, such as P = D(D+1) over D); None otherwise."""
+    out = {}
+    for a, g in rows.groupby(axis, sort=True):
+        v, _ = value(g, column)
+        if v is None:
+            return None
+        out[a] = v
+    return out or None
 
 
-def threshold_applies(meta, rows):
-    """The interpolation threshold is drawn for single-instance task diversity only (M = 0)."""
-    return meta["model"] == "linattn" and (_constant(rows, "M") or 0) == 0
-
-
-def baseline_values(rows, name):
+def baseline_mean(rows, name):
     """Mean of a baseline final metric over the done tasks in rows (NaN when undefined)."""
     done = rows[rows["status"] == "done"][name].to_numpy(dtype=float)
     done = done[np.isfinite(done)]

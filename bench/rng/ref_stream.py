@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""An independent reading of include/iclsweep/rng.h's stream definition (rng/2), in Python.
+"""An independent reading of include/iclsweep/core/rng.h's stream definition (rng/2), in Python.
 
     /usr/bin/python3 bench/rng/ref_stream.py SEED STREAM COUNT [SKIP_WORDS]
 

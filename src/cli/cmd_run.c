@@ -1,6 +1,9 @@
 /* `iclsweep run SWEEP.yaml -o OUT.h5 ...` (options in `iclsweep run --help`): the sweep as one MPI
  * job (mpirun -np N, srun, or alone). */
+#include <fcntl.h>
 #include <mpi.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -96,8 +99,37 @@ static isw_status parse_run_args(int argc, char **argv, isw_run_opts *o, isw_err
     return ISW_OK;
 }
 
+/* The mode auto stands for in this process (include/iclsweep/sweep/sweep.h): live when stderr is
+ * a terminal, or a pipe of a launcher started from one; plain lines otherwise (batch logs). */
+static isw_progress_mode detect_progress(void) {
+    if (isatty(fileno(stderr))) return ISW_PROGRESS_LIVE;
+    struct stat sb;
+    if (fstat(fileno(stderr), &sb) != 0 || S_ISREG(sb.st_mode)) return ISW_PROGRESS_PLAIN;
+    /* A pipe: under mpirun. A controlling terminal means an interactive launch. */
+    int fd = open("/dev/tty", O_WRONLY | O_NOCTTY);
+    if (fd < 0) return ISW_PROGRESS_PLAIN;
+    close(fd);
+    return ISW_PROGRESS_LIVE;
+}
+
+/* The run's reporter: every line on stderr, news prefixed "iclsweep: ", the live progress line
+ * redrawn in place. */
+static void say(void *ctx, isw_say_kind kind, const char *line) {
+    (void)ctx;
+    switch (kind) {
+    case ISW_SAY_NOTE:
+    case ISW_SAY_WARNING: fprintf(stderr, "iclsweep: %s\n", line); break;
+    case ISW_SAY_LIVE: fprintf(stderr, "\r%s\033[K", line); break;
+    case ISW_SAY_LIVE_END: fprintf(stderr, "\r%s\033[K\n", line); break;
+    case ISW_SAY_LINE: fprintf(stderr, "%s\n", line); break;
+    }
+    fflush(stderr);
+}
+
 /* Runs o as one MPI job and prints its error from the rank that should, before MPI shuts down. */
 static isw_status run_job(int argc, char **argv, isw_run_opts *o, isw_error *err) {
+    o->report = (isw_reporter){say, NULL};
+    if (o->progress == ISW_PROGRESS_AUTO) o->progress = detect_progress();
     int provided;
     /* Rank 0 reads files that may be crafted in a child process (isw_store_probe); that fork is
      * safe here (the child touches no MPI), so Open MPI need not warn about it. */

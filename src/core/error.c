@@ -1,4 +1,4 @@
-/* Errors as values: see include/iclsweep/error.h. */
+/* Errors as values: see include/iclsweep/core/error.h. */
 #include "iclsweep/core/error.h"
 
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Stable hashes: see include/iclsweep/hash.h. */
+/* Stable hashes: see include/iclsweep/core/hash.h. */
 #include "iclsweep/core/hash.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Work in a child process (include/iclsweep/isolate.h). */
+/* Work in a child process (include/iclsweep/core/isolate.h). */
 #include "iclsweep/core/isolate.h"
 
 #include <errno.h>

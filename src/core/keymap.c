@@ -1,4 +1,4 @@
-/* Task identity -> row map (include/iclsweep/keymap.h). Keys are already well-mixed hashes, so a
+/* Task identity -> row map (include/iclsweep/core/keymap.h). Keys are already well-mixed hashes, so a
  * slot is the key's low bits. */
 #include "iclsweep/core/keymap.h"
 

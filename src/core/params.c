@@ -1,4 +1,4 @@
-/* Parameter tables: generic access to a model's X-macro table (see include/iclsweep/params.h). */
+/* Parameter tables: generic access to a model's X-macro table (see include/iclsweep/core/params.h). */
 #include "iclsweep/core/params.h"
 
 #include <math.h>

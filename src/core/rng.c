@@ -1,4 +1,4 @@
-/* Philox4x32-10 streams, uniforms and ziggurat normals: see include/iclsweep/rng.h.
+/* Philox4x32-10 streams, uniforms and ziggurat normals: see include/iclsweep/core/rng.h.
  *
  * The round function and key schedule follow Random123's philox.h (round, then bump the key
  * between rounds; ten rounds); tests/unit/test_rng.c checks the authors' known-answer vectors.

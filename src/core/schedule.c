@@ -1,4 +1,4 @@
-/* Log-point schedule shared by every trainer and by the result file (include/iclsweep/schedule.h). */
+/* Log-point schedule shared by every trainer and by the result file (include/iclsweep/core/schedule.h). */
 #include "iclsweep/core/schedule.h"
 
 int64_t isw_log_points(int64_t steps, int64_t log_every) {

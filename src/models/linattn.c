@@ -1,5 +1,5 @@
 /* The linear-attention model: coefficient form, predictions, energy and both gradient paths
- * (see include/iclsweep/linattn.h for the algebra and the dimension letters).
+ * (see include/iclsweep/models/linattn.h for the algebra and the dimension letters).
  *
  * Workload: one worker trains one model for 10^3-10^5 full-batch steps on P = 10^2-10^6 prompts
  * with D = 5-40. The paper's form [Z Z^T W Z] costs O(P N D^2) per step; since y_hat is linear in

@@ -30,7 +30,7 @@ typedef struct {
 } creation;
 
 static isw_status h5fail(isw_error *err, const char *path, const char *op, const char *obj) {
-    return isw_fail(err, ISW_EINTERNAL, "%s: HDF5 %s failed for %s", path, op, obj);
+    return isw_fail(err, ISW_EINTERNAL, "%s: %s of %s failed: %s", path, op, obj, isw_h5_reason());
 }
 
 /* ---- metadata -------------------------------------------------------------------------------- */
@@ -365,8 +365,8 @@ static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const c
                                b->theory + (size_t)i * (size_t)b->rows))
             ok = 0, failed = lay->theory[i].name;
     if (ok) return ISW_OK;
-    return isw_fail(err, ISW_EINTERNAL, "%s: writing %s, rows %lld..%lld, failed (disk full or quota?)", st->path,
-                    failed, (long long)first, (long long)(first + n - 1));
+    return isw_fail(err, ISW_EINTERNAL, "%s: writing %s, rows %lld..%lld, failed: %s", st->path,
+                    failed, (long long)first, (long long)(first + n - 1), isw_h5_reason());
 }
 
 /* This rank's slice of rows, and (rank 0) the /log_point coordinate. */
@@ -448,7 +448,7 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
     /* On disk at once: a job killed while creating leaves a file that `status` can read and call
      * unfinished (it has no layout_complete), not one that is not even HDF5. */
     if (!rc && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0)
-        rc = isw_fail(err, ISW_EINTERNAL, "%s: writing the file's header failed (disk full or quota?)", path);
+        rc = isw_fail(err, ISW_EINTERNAL, "%s: writing the file's header failed: %s", path, isw_h5_reason());
     if (!rc) rc = create_datasets(st, lay, &cr, err);
     if (!rc) rc = fill_rows(st, lay, &cr, rank, size, err);
     close_creation(&cr, lay->n_params, lay->n_theory);
@@ -459,7 +459,7 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
     if (!any_bad && !isw_h5_put_int_attr(st->file, "layout_complete", 1))
         rc = h5fail(err, path, "attribute write", "layout_complete");
     if (!any_bad && !rc && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0)
-        rc = isw_fail(err, ISW_EINTERNAL, "%s: flushing the new file failed (disk full or quota?)", path);
+        rc = isw_fail(err, ISW_EINTERNAL, "%s: flushing the new file failed: %s", path, isw_h5_reason());
     if (any_bad && !rc) rc = isw_fail(err, ISW_EINTERNAL, "%s: another rank failed while creating the file", path);
     bad = rc != ISW_OK;
     MPI_Allreduce(&bad, &any_bad, 1, MPI_INT, MPI_MAX, comm);

@@ -99,8 +99,8 @@ static isw_status copy_metrics(isw_store *st, const isw_store_layout *lay, const
              * only the padding to each file's S differs. */
             for (int64_t j = 0; j < dwidth; j++) row[j] = j < width ? buf[r * width + j] : NAN;
             if (!isw_h5_write_rows(dds, st->dxpl, H5T_NATIVE_DOUBLE, dest[r], 1, dwidth, row))
-                return isw_fail(err, ISW_EINTERNAL, "%s: writing %s row %lld failed (disk full?)", st->path, name,
-                                (long long)dest[r]);
+                return isw_fail(err, ISW_EINTERNAL, "%s: writing %s row %lld failed: %s", st->path, name,
+                                (long long)dest[r], isw_h5_reason());
         }
     }
     return ISW_OK;
@@ -115,8 +115,8 @@ static isw_status copy_bookkeeping(isw_store *st, const isw_store_table *tab, in
     const int cols[] = {COL_attempts, COL_rank, COL_wall_s, COL_steps_done, COL_error, COL_origin, COL_status};
     for (unsigned k = 0; k < sizeof cols / sizeof cols[0]; k++)
         if (!isw_h5_write_rows(st->col[cols[k]], st->dxpl, st->types[isw_store_cols[cols[k]].kind], t, 1, 1, cells[k]))
-            return isw_fail(err, ISW_EINTERNAL, "%s: writing /tasks/%s row %lld failed (disk full?)", st->path,
-                            isw_store_cols[cols[k]].name, (long long)t);
+            return isw_fail(err, ISW_EINTERNAL, "%s: writing /tasks/%s row %lld failed: %s", st->path,
+                            isw_store_cols[cols[k]].name, (long long)t, isw_h5_reason());
     return ISW_OK;
 }
 

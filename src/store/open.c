@@ -143,10 +143,9 @@ isw_status isw_store_open(const char *path, const isw_store_layout *lay, MPI_Com
     hid_t fapl = rc ? -1 : H5Pcreate(H5P_FILE_ACCESS);
     if (!rc && (fapl < 0 || H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL) < 0 ||
                 H5Pset_all_coll_metadata_ops(fapl, 1) < 0 || H5Pset_coll_metadata_write(fapl, 1) < 0))
-        rc = isw_fail(err, ISW_EINTERNAL, "%s: HDF5 MPI-IO file access set-up failed", path);
+        rc = isw_fail(err, ISW_EINTERNAL, "%s: HDF5 MPI-IO file access set-up failed: %s", path, isw_h5_reason());
     if (!rc && (st->file = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0)
-        rc = isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it for writing (read-only, or held by another "
-                      "program?)", path);
+        rc = isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it for writing: %s", path, isw_h5_reason());
     if (fapl >= 0) H5Pclose(fapl);
     if (!rc) rc = open_datasets(st->file, path, lay, st, err);
     int bad = rc != ISW_OK, any_bad = 0;
@@ -170,8 +169,8 @@ isw_status isw_store_check_keys(isw_store *st, const isw_store_layout *lay, isw_
     for (int64_t first = 0; !rc && first < st->T; first += BLOCK_ROWS) {
         int64_t n = st->T - first < BLOCK_ROWS ? st->T - first : BLOCK_ROWS;
         if (!isw_h5_read_rows(st->col[COL_key], st->dxpl, st->types[KIND_U64], first, n, keys)) {
-            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read /tasks/key rows %lld..%lld", st->path, (long long)first,
-                          (long long)(first + n - 1));
+            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read /tasks/key rows %lld..%lld: %s", st->path,
+                          (long long)first, (long long)(first + n - 1), isw_h5_reason());
             break;
         }
         for (int64_t r = 0; r < n; r++) {

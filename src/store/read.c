@@ -35,10 +35,10 @@ static isw_status check_regular(const char *path, isw_error *err) {
 static isw_status open_readonly(const char *path, hid_t *file, isw_error *err) {
     isw_status rc = check_regular(path, err);
     if (rc) return rc;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    isw_h5_record_errors();
     if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
     if ((*file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
-        return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it (damaged?)", path);
+        return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
     return ISW_OK;
 }
 
@@ -174,8 +174,8 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     for (int c = -1; !rc && c < N_COLS; c++) {
         hid_t mt = c < 0 ? H5Tcopy(H5T_NATIVE_INT64) : isw_store_mem_type(isw_store_cols[c].kind);
         if (mt < 0 || H5Dread(ids[c + 1], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c < 0 ? (void *)tab->task : cols[c]) < 0)
-            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s (damaged?)", path, c < 0 ? "/task" : "/tasks/",
-                          c < 0 ? "" : isw_store_cols[c].name);
+            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s: %s", path, c < 0 ? "/task" : "/tasks/",
+                          c < 0 ? "" : isw_store_cols[c].name, isw_h5_reason());
         if (mt >= 0) H5Tclose(mt);
     }
     for (int64_t t = 0; !rc && t < T; t++)
@@ -253,10 +253,10 @@ static isw_status probe(void *ctx, isw_error *err) {
     const char *path = ctx;
     isw_status rc = check_regular(path, err);
     if (rc) return rc;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    isw_h5_record_errors();
     if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it (damaged?)", path);
+    if (f < 0) return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
     H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_NATIVE, probe_object, NULL, H5O_INFO_BASIC);
     H5Fclose(f);
     return ISW_OK;

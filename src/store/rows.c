@@ -8,8 +8,8 @@
 #include "store_int.h"
 
 static isw_status write_fail(isw_error *err, const isw_store *st, const char *group, const char *name, int64_t t) {
-    return isw_fail(err, ISW_EINTERNAL, "%s: writing %s%s row %lld failed (disk full, quota, or the file "
-                    "was removed?)", st->path, group, name, (long long)t);
+    return isw_fail(err, ISW_EINTERNAL, "%s: writing %s%s row %lld failed: %s", st->path, group, name, (long long)t,
+                    isw_h5_reason());
 }
 
 /* Writes the one value v (memory type of kind) into row t of column c. */
@@ -73,6 +73,6 @@ isw_status isw_store_close(isw_store *st, isw_error *err) {
     st->file = -1;
     isw_store_free(st);
     if (file >= 0 && H5Fclose(file) < 0)
-        return isw_fail(err, ISW_EINTERNAL, "%s: closing the result file failed (disk full?)", path);
+        return isw_fail(err, ISW_EINTERNAL, "%s: closing the result file failed: %s", path, isw_h5_reason());
     return ISW_OK;
 }

@@ -1,6 +1,6 @@
 /* The result file's schema and the checked HDF5 helpers every store file uses.
  *
- * The /tasks columns come from the two lists in include/iclsweep/store.h; this file turns them into
+ * The /tasks columns come from the two lists in include/iclsweep/store/store.h; this file turns them into
  * one table (isw_store_cols) that creation, checks, the initial fill and the serial reader loop
  * over. Reading is defensive because result files are input like any other: before a dataset or
  * attribute is read, its type, rank, shape and storage are checked against what the layout says,
@@ -126,8 +126,9 @@ double isw_store_bytes(const isw_store_layout *lay) {
 
 isw_status isw_store_alloc(isw_store **out, const char *path, const isw_store_layout *lay,
                            isw_error *err) {
-    /* Our messages name the operation and dataset; HDF5's own stack dumps would only add noise. */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    /* Our messages name the operation and dataset and quote HDF5's innermost reason; its own
+     * stack dumps would only add noise. */
+    isw_h5_record_errors();
     isw_store *st = isw_calloc(1, sizeof *st, err);
     if (!st) return ISW_EINTERNAL;
     st->file = st->dxpl = -1;
@@ -192,7 +193,7 @@ static hid_t select_rows(hid_t ds, int64_t first, int64_t count, int64_t width, 
 }
 
 /* Fault injection for the tests (SQLite's faultsim): with ICLSWEEP_FAIL_WRITE=k in the
- * environment, this process's k-th row write fails as a full disk would, so every failure path of
+ * environment, this process's k-th row write fails (a real HDF5 call that fails, as on a full disk), so every failure path of
  * creation and of a running sweep can be driven on purpose. */
 static int injected_write_failure(void) {
     static long countdown = -2;
@@ -205,7 +206,9 @@ static int injected_write_failure(void) {
 
 int isw_h5_write_rows(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64_t count,
                       int64_t width, const void *mem) {
-    if (injected_write_failure()) return 0;
+    /* The injected failure is a real failed HDF5 call (no datatype), so its reason reaches the
+     * message the way a full disk's would. */
+    if (injected_write_failure()) mem_type = H5I_INVALID_HID;
     hid_t mspace = -1, fspace = select_rows(ds, first, count, width, &mspace);
     if (fspace < 0) return 0;
     herr_t rc = H5Dwrite(ds, mem_type, mspace, fspace, dxpl, mem);

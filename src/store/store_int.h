@@ -87,6 +87,15 @@ int isw_h5_get_int_attr(hid_t obj, const char *name, int64_t *out);
 hid_t isw_h5_open_checked(hid_t file, const char *name, hid_t want, int rank, int64_t rows,
                           int64_t width, char *why, size_t size);
 
+/* ---- h5err.c: HDF5's reasons ---- */
+
+/* Replaces HDF5's printing of its error stack by a handler that records the innermost reason of
+ * each failed call (quoted by isw_h5_reason); forgets any reason recorded before. */
+void isw_h5_record_errors(void);
+/* The innermost reason HDF5 gave for the last call that failed ("Dataset: Write failed - ..."),
+ * or "HDF5 gave no reason". */
+const char *isw_h5_reason(void);
+
 /* ---- read.c ---------------------------------------------------------------------------------- */
 
 /* Opens path read-only (a regular HDF5 file) and reads its checked header into info; on success

@@ -1,5 +1,6 @@
-/* Progress of a sweep, printed by rank 0 on stderr: a live line on a terminal, otherwise (Slurm
- * logs) a plain line at most every ISW_PROGRESS_LOG_S seconds, and a summary at the end. */
+/* Progress of a sweep, told by rank 0 to the caller's reporter: a live line (redrawn at most every
+ * ISW_PROGRESS_TTY_S seconds) for someone watching, otherwise (Slurm logs) a plain line at most
+ * every ISW_PROGRESS_LOG_S seconds, and a summary at the end. */
 #ifndef ICLSWEEP_SWEEP_PROGRESS_H
 #define ICLSWEEP_SWEEP_PROGRESS_H
 
@@ -10,10 +11,8 @@
 #define ISW_PROGRESS_LOG_S 10.0
 #define ISW_PROGRESS_TTY_S 0.25
 
-/* The mode auto stands for in this process: ISW_PROGRESS_LIVE or ISW_PROGRESS_PLAIN. */
-isw_progress_mode isw_progress_detect(void);
-
 typedef struct {
+    const isw_reporter *report;
     int quiet, tty;
     double start, last;
     int64_t total;     /* tasks this run will attempt */
@@ -23,8 +22,10 @@ typedef struct {
 } isw_progress;
 
 double isw_now(void); /* monotonic seconds */
-void isw_progress_start(isw_progress *p, isw_progress_mode mode, int64_t total, int64_t already);
-/* Prints if it is time (force: now). */
+/* mode: LIVE, PLAIN or NONE (the caller resolved AUTO). */
+void isw_progress_start(isw_progress *p, const isw_reporter *report, isw_progress_mode mode, int64_t total,
+                        int64_t already);
+/* Tells the progress if it is time (force: now). */
 void isw_progress_tick(isw_progress *p, int force);
 void isw_progress_finish(isw_progress *p, const char *what);
 

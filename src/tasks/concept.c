@@ -3,7 +3,7 @@
  * Workload: one task builds one dictionary, a training set of n_train prompts (or a small batch
  * refilled every step when n_train = 0), a test set and five OOD sets of n_test prompts each, once
  * at start (very large evaluation sets are drawn again chunk by chunk instead, see
- * include/iclsweep/concept_params.h); training then only loads batches from them. A dense word is
+ * include/iclsweep/models/concept_params.h); training then only loads batches from them. A dense word is
  * d Gaussian draws plus a handful of atom axpys (vectorized: CMakeLists.txt builds this file with
  * GCC's vectorizer on), rounded to single precision; a coded word (the evaluation sets'
  * demonstrations) is one Gaussian draw and one byte per atom. So generation is O(n L d) for the

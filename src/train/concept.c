@@ -92,7 +92,7 @@ enum { M_FINAL_BASE_ = N_TRAJ - 1, FINAL_EXTRA(METRIC_ENUM_) };
 
 /* ---- the task's state -------------------------------------------------------------------- */
 
-/* Evaluation sets, in order: the test set, then the OOD sets (include/iclsweep/concept_params.h
+/* Evaluation sets, in order: the test set, then the OOD sets (include/iclsweep/models/concept_params.h
  * says which are kept in memory). */
 enum {
     SET_TEST = ISW_CEVAL_TEST,

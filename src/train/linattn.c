@@ -1,9 +1,9 @@
 /* Training one linattn task: data, precomputation, the optimizers, metrics and the final theory
- * comparison (docs/science.md section 2; interface in include/iclsweep/train.h).
+ * comparison (docs/science.md section 2; interface in include/iclsweep/train/model.h).
  *
  * Workload: one worker trains one model of D = 5-40 for 10^3-10^5 steps on P = 10^2-10^6 training
  * prompts and P_test ~ 10^3 test prompts. Setup reduces every prompt to its coefficient vectors
- * (a, b) once (include/iclsweep/linattn.h) and drops the tokens; when the full-batch step is
+ * (a, b) once (include/iclsweep/models/linattn.h) and drops the tokens; when the full-batch step is
  * cheaper from the Gram matrix H = S^T S / P (cost model in choose_gram), or the closed-form
  * theory needs H anyway, H is built once, after which a step costs O(Q^2) whatever P is.
  *

@@ -1,5 +1,5 @@
 /* Closed-form Gibbs mean, zero modes, ridge and dMMSE baselines of the linattn model (see
- * include/iclsweep/linattn_theory.h for the formulas and tolerances).
+ * include/iclsweep/train/linattn_theory.h for the formulas and tolerances).
  *
  * Workload: once per task, at the end of training: one symmetric eigendecomposition and one
  * Cholesky of the K x K coupled block of lambda I + H (K = D (D+1) <= 1640 for D <= 40), then one

@@ -1,4 +1,4 @@
-"""Small iclsweep/2 result files written with h5py exactly as docs/file-format.md specifies, with
+"""Small iclsweep/3 result files written with h5py exactly as docs/file-format.md specifies, with
 values the tests choose, so every number the package computes can be checked by hand.
 
 write_rows() writes a file from whole columns; grid_sweep() builds the rows of a grid (mixed radix
@@ -50,17 +50,18 @@ def _column(group, name, values, scale):
 
 
 def write_rows(path, *, attrs, params, settings=None, book, final, traj, step, docs=None,
-               task_index=None):
-    """Writes an iclsweep/2 file.
+               task_index=None, theory_columns=None):
+    """Writes an iclsweep/3 file.
     attrs: root attributes beyond the computed ones (name, model, seed, grid dict, sweep, ...);
     params/settings: name -> column (list or array, T); book: replicate, key, seed, point, status
     (labels), and optionally cost, attempts, rank, wall_s, steps_done, error; final: metric -> [T];
-    traj: metric -> [T, S]; step: [T, S] int (-1 padded); docs: name -> (description, units)."""
+    traj: metric -> [T, S]; step: [T, S] int (-1 padded); docs: name -> (description, units);
+    theory_columns: column -> [T] for /theory (with attrs['theory'], the JSON text)."""
     docs = docs or {}
     T, S = np.asarray(step).shape
     status = np.array([STATUS[s] for s in book["status"]], dtype=np.uint8)
     with h5py.File(path, "w") as f:
-        f.attrs["format"] = "iclsweep/2"
+        f.attrs["format"] = "iclsweep/3"
         for k, v in attrs.items():
             f.attrs[k] = json.dumps(v) if k == "grid" else v
         f.attrs["n_tasks"] = np.int64(T)
@@ -105,7 +106,20 @@ def write_rows(path, *, attrs, params, settings=None, book, final, traj, step, d
         for name in tr:
             tr[name].dims[0].attach_scale(f["task"])
             tr[name].dims[1].attach_scale(f["log_point"])
+        write_theory(f, theory_columns or {}, docs)
         f.attrs["layout_complete"] = np.int64(1)
+
+
+def write_theory(f, columns, docs=None):
+    """The /theory datasets as the engine writes them: float64 [task], on the task scale, with
+    description and units (NaN where a line does not apply)."""
+    if not columns:
+        return
+    g = f.require_group("theory")
+    for name, col in columns.items():
+        ds = g.create_dataset(name, data=np.asarray(col, dtype=np.float64))
+        ds.dims[0].attach_scale(f["task"])
+        _doc(ds, *(docs or {}).get(name, (f"theory line {name}", "")))
 
 
 def task_key(model, params, rep):
@@ -135,14 +149,16 @@ def sweep_yaml(name, model, seed, replicates, fixed, dims):
 def grid_sweep(path, *, dims, replicates, fixed=None, model="concept", name="fixture", seed="7",
                generator="fixture/1 rng/1", final=None, traj=None, steps=(0, 10, 20),
                status=None, error=None, skip=None, docs=None, settings=None, derived=None,
-               extra_attrs=None):
+               extra_attrs=None, theory=None, theory_columns=None):
     """Writes a sweep over dims = [(dim name, {param: values}, is_zip), ...] (slowest first).
     final: metric -> f(row) -> float; traj: metric -> f(row) -> [S] values (row holds the
     parameters, replicate and point); steps: common log steps, or f(row) -> steps (padded with
     -1 to the longest); status/error: f(row) -> label / text (default done / "");
     skip: f(row) -> True for grid points without a task (skip_invalid); settings: name ->
     f(row) -> value for <name>_setting columns; derived: name -> f(row) -> value for parameters
-    a model derives from others (written as used). Returns the list of row dicts written."""
+    a model derives from others (written as used); theory: the `theory` attribute (a dict,
+    written as JSON); theory_columns: column -> f(row) -> value for /theory. Returns the list of
+    row dicts written."""
     fixed = fixed or {}
     sizes = [len(next(iter(p.values()))) for _, p, _ in dims]
     rows = []
@@ -185,9 +201,12 @@ def grid_sweep(path, *, dims, replicates, fixed=None, model="concept", name="fix
              "iclsweep_version": "0.1.0", "git_commit": "abc1234", "mpi_version": "test MPI",
              "hdf5_version": "1.10.8", "blas_version": "test BLAS",
              "created": "2024-01-01T00:00:00Z", "readme": "a test file"}
+    if theory is not None:
+        attrs["theory"] = json.dumps(theory)
     attrs.update(extra_attrs or {})
     write_rows(path, attrs=attrs, params={k: [r[k] for r in rows] for k in names},
                settings={f"{k}_setting": [fn(r) for r in rows]
                          for k, fn in (settings or {}).items()},
-               book=book, final=fin, traj=tr, step=step, docs=docs)
+               book=book, final=fin, traj=tr, step=step, docs=docs,
+               theory_columns={c: [fn(r) for r in rows] for c, fn in (theory_columns or {}).items()})
     return rows

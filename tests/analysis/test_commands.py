@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 import iclsweep
-from files import NOISE, concept, concept_err, linattn
-from iclsweep import analysis, curves, phase, refine, report, table, threshold
+from files import (CONCEPT_THEORY, LINATTN_COLUMNS, LINATTN_THEORY, NOISE, concept, concept_err,
+                   linattn)
+from iclsweep import cli, curves, phase, refine, report, table, threshold
 
 
 @pytest.fixture
@@ -79,8 +80,9 @@ def test_phase_cells_contour_and_figure(toy, tmp_path):
     assert all(os.path.getsize(w) > 1000 for w in written)
     text = _texts(fig)
     assert "toy (concept)" in text and "standard deviation of the Gaussian word noise" in text
-    assert "boundary: mean test_err = 0.1" in text and "95% bootstrap band" in text
-    assert "chance level 0.5" in text
+    assert "boundary: mean test_err = 0.1" in text
+    assert "95% bootstrap band" not in text         # no cell's interval holds 0.1: none drawn
+    assert "chance (1/2) (on the colour bar)" in text
     plt.close(fig)
     fig, _ = phase.phase(toy, x="noise", y="K", col="K", metric="test_err", where=["noise=0.1"])
     assert "noise = 0.1" in _texts(fig)
@@ -92,7 +94,7 @@ def test_curves_log_y_rate_and_theory(toy, la, tmp_path):
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and len(written) == 2
     text = _texts(fig)
-    assert "decay 0.02" in text and "chance 0.5" in text and "pooled over noise (4 values)" in text
+    assert "decay 0.02" in text and "chance (1/2)" in text and "pooled over noise (4 values)" in text
     means = curves.band(iclsweep.load_traj(toy).query("K == 4"), "test_err")
     last = means[means.step == 20]["mean"].item()
     assert last == pytest.approx(np.mean([concept_err({"K": 4, "noise": n, "replicate": k})
@@ -101,7 +103,7 @@ def test_curves_log_y_rate_and_theory(toy, la, tmp_path):
     fig, _ = curves.curves(la, metric="test_mse", color="alpha", where=["D=4"])
     text = _texts(fig)
     assert fig.axes[0].get_yscale() == "linear"
-    assert "large-P theory (D+1)/(N+D+1)" in text and "ridge" in text and "Gibbs mean" in text
+    assert "large-P floor (D+1)/(N+D+1)" in text and "ridge" in text and "Gibbs mean" in text
     plt.close(fig)
 
 
@@ -118,8 +120,8 @@ def test_threshold_crossings_by_hand(la, tmp_path):
     assert int(rows[8]["n_crossings"]) == 2 and int(rows[8]["n_tasks"]) == 15
     assert float(rows[8]["ci_lo"]) <= 0.46 <= float(rows[8]["ci_hi"])
     text = _texts(fig)
-    for want in ("interpolation threshold P = D(D+1)", "ridge (Bayes, fresh tasks)",
-                 "Gibbs mean (closed form)", "large-P theory (D+1)/(N+D+1)", "level 2.5"):
+    for want in ("interpolation threshold alpha = (D+1)/D", "ridge (Bayes, fresh tasks)",
+                 "Gibbs mean (closed form)", "large-P floor (D+1)/(N+D+1)", "level 2.5"):
         assert want in text
     plt.close(fig)
     res, fig, _ = threshold.threshold(la, along="alpha", metric="test_mse", peak=True,
@@ -174,28 +176,28 @@ def test_report_is_one_self_contained_page(tmp_path):
 
 
 def test_cli_commands_defaults_and_messages(toy, la, capsys):
-    assert analysis.main(["table", str(toy)]) == 0
+    assert cli.main(["table", str(toy)]) == 0
     out = capsys.readouterr().out
     assert "toy (concept), 24 of 24 tasks done" in out
     assert f"wrote {toy.parent / 'toy_table.csv'}" in out
-    assert analysis.main(["phase", str(toy), "--x", "noise", "--y", "K", "--level", "0.1"]) == 0
-    assert (toy.parent / "toy_phase_test_err_K_noise.png").exists()
-    assert analysis.main(["curves", str(toy), "--color", "noise"]) == 0
+    assert cli.main(["phase", str(toy), "--x", "noise", "--y", "K", "--level", "0.1"]) == 0
+    assert (toy.parent / "toy_phase_test_err_K_noise_level0.1.png").exists()
+    assert cli.main(["curves", str(toy), "--color", "noise"]) == 0
     assert (toy.parent / "toy_curves_test_err_noise.pdf").exists()
-    assert analysis.main(["threshold", str(la), "--along", "alpha", "--peak"]) == 0
-    assert (la.parent / "la_threshold_test_mse_alpha.csv").exists()
-    assert analysis.main(["refine", str(toy), "--along", "noise", "--level", "0.1"]) == 0
-    assert (toy.parent / "toy_refine_noise.yaml").exists()
-    assert analysis.main(["report", str(toy), "-o", str(toy.parent / "r")]) == 0
+    assert cli.main(["threshold", str(la), "--along", "alpha", "--peak"]) == 0
+    assert (la.parent / "la_threshold_test_mse_alpha_peak.csv").exists()
+    assert cli.main(["refine", str(toy), "--along", "noise", "--level", "0.1"]) == 0
+    assert (toy.parent / "toy_refine_noise_test_err_level0.1.yaml").exists()
+    assert cli.main(["report", str(toy), "-o", str(toy.parent / "r")]) == 0
     assert (toy.parent / "r" / "index.html").exists()
     capsys.readouterr()
-    assert analysis.main(["phase", str(toy), "--x", "nois", "--y", "K"]) == 2
-    assert "--x nois: no such parameter; the grid's axes are K, noise" in capsys.readouterr().err
-    assert analysis.main(["table", str(toy), "--metric", "test_error"]) == 2
+    assert cli.main(["phase", str(toy), "--x", "nois", "--y", "K"]) == 2
+    assert "x axis nois: no such parameter; the grid's axes are K, noise" in capsys.readouterr().err
+    assert cli.main(["table", str(toy), "--metric", "test_error"]) == 2
     assert "no final metric test_error" in capsys.readouterr().err
-    assert analysis.main(["curves", str(toy), "--color", "K", "--where", "K=3"]) == 2
+    assert cli.main(["curves", str(toy), "--color", "K", "--where", "K=3"]) == 2
     assert "no task has K = 3; K takes 2, 4, 8" in capsys.readouterr().err
-    assert analysis.main(["table", str(toy.parent / "missing.h5")]) == 2
+    assert cli.main(["table", str(toy.parent / "missing.h5")]) == 2
     assert "missing.h5: no such file" in capsys.readouterr().err
 
 
@@ -205,7 +207,7 @@ def test_partial_file_every_command(tmp_path, capsys):
     for cmd in (["table"], ["phase", "--x", "noise", "--y", "K", "--level", "0.1"],
                 ["curves", "--color", "K"], ["threshold", "--along", "noise", "--level", "0.1"],
                 ["refine", "--along", "noise", "--level", "0.1"], ["report"]):
-        assert analysis.main([cmd[0], str(path)] + cmd[1:]) == 0, cmd
+        assert cli.main([cmd[0], str(path)] + cmd[1:]) == 0, cmd
         out = capsys.readouterr().out
         assert "14 of 24 tasks done (10 pending); using the done tasks only" in out
         assert "wrote " in out
@@ -213,14 +215,14 @@ def test_partial_file_every_command(tmp_path, capsys):
 
 def test_module_entry_point(toy):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    p = subprocess.run([sys.executable, "-m", "iclsweep.analysis", "table", str(toy), "-o",
+    p = subprocess.run([sys.executable, "-m", "iclsweep.cli", "table", str(toy), "-o",
                         str(toy.parent / "x.csv")], env=env, capture_output=True, text=True)
     assert p.returncode == 0 and "wrote" in p.stdout
 
 
 def test_help_lists_every_command(capsys):
     with pytest.raises(SystemExit) as e:
-        analysis.main(["--help"])
+        cli.main(["--help"])
     assert e.value.code == 0
     out = capsys.readouterr().out
     for cmd in ("table", "phase", "curves", "threshold", "refine", "report"):
@@ -233,7 +235,8 @@ def test_report_on_a_zip_sweep_draws_one_axis_per_dimension(tmp_path):
     grid_sweep(path, dims=[("K", {"K": [2, 4]}, False),
                            ("zip0", {"d": [32, 64, 128], "width": [16, 16, 32]}, True)],
                replicates=2, final={"test_err": lambda r: r["K"] / 10 + r["d"] / 1000},
-               traj={"test_err": lambda r: [0.5, 0.3, 0.1]})
+               traj={"test_err": lambda r: [0.5, 0.3, 0.1]}, theory=CONCEPT_THEORY,
+               theory_columns={"chance_err": lambda r: 0.5})
     html = open(report.report(path, output=tmp_path / "r.html")).read()
     assert "Phase diagram: test_err over d and K" in html
     assert "over width" not in html and "by width" not in html
@@ -247,7 +250,8 @@ def test_threshold_log_y_for_a_peak_spanning_decades(tmp_path):
     grid_sweep(path, model="linattn", dims=[("alpha", {"alpha": list(mse)}, False)],
                fixed={"D": 4, "N": 20, "M": 0}, replicates=2,
                final={"test_mse": lambda r: mse[r["alpha"]] * (1 + 0.1 * r["replicate"]),
-                      "ridge_mse": lambda r: 1e-24, "theory_mse": lambda r: mse[r["alpha"]]})
+                      "ridge_mse": lambda r: 1e-24, "theory_mse": lambda r: mse[r["alpha"]]},
+               theory=LINATTN_THEORY, theory_columns=LINATTN_COLUMNS)
     res, fig, _ = threshold.threshold(path, along="alpha", metric="test_mse", peak=True,
                                       n_resamples=200)
     ax = fig.axes[0]
@@ -266,10 +270,11 @@ def test_curves_with_many_lines_get_a_colour_bar(tmp_path):
     grid_sweep(path, model="linattn", dims=[("alpha", {"alpha": alphas}, False)],
                fixed={"D": 4, "N": 20}, replicates=2,
                final={"test_mse": lambda r: 1 / r["alpha"]},
-               traj={"test_mse": lambda r: [2.0, 1.5, 1 / r["alpha"]]})
+               traj={"test_mse": lambda r: [2.0, 1.5, 1 / r["alpha"]]},
+               theory=LINATTN_THEORY, theory_columns=LINATTN_COLUMNS)
     fig, _ = curves.curves(path, metric="test_mse", color="alpha")
     assert len(fig.axes) == 2                           # the plot and its colour bar
     cbar = fig.axes[1]
     assert [t.get_text() for t in cbar.get_yticklabels()][:2] == ["0.2", "0.4"]
-    assert "large-P theory" in _texts(fig) and "0.2:" not in _texts(fig)
+    assert "large-P floor" in _texts(fig) and "0.2:" not in _texts(fig)
     plt.close(fig)

@@ -65,8 +65,7 @@ def launch(yaml_path, out, ranks):
 
 
 def run_sweep(workdir, name, text, ranks):
-    """Runs the sweep into workdir/name.h5 and returns the path; skips the module when the
-    program writes another format than the reader's."""
+    """Runs the sweep into workdir/name.h5 and returns the path (in the reader's format)."""
     sweep = workdir / f"{name}.yaml"
     sweep.write_text(text)
     out = workdir / f"{name}.h5"
@@ -74,8 +73,7 @@ def run_sweep(workdir, name, text, ranks):
     with h5py.File(out, "r", locking=False) as f:
         fmt = f.attrs["format"]
         fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
-    if fmt != iclsweep.FORMAT:
-        pytest.skip(f"{BIN} writes {fmt}; the reader reads {iclsweep.FORMAT}")
+    assert fmt == iclsweep.FORMAT, f"{BIN} writes {fmt}; the reader's format is {iclsweep.FORMAT}"
     return out
 
 
@@ -96,7 +94,7 @@ def linattn_h5(work):
 
 def cli(*args, cwd=None):
     env = dict(ENV, PYTHONPATH=os.pathsep.join(sys.path))
-    p = subprocess.run([sys.executable, "-m", "iclsweep.analysis"] + [str(a) for a in args],
+    p = subprocess.run([sys.executable, "-m", "iclsweep.cli"] + [str(a) for a in args],
                        env=env, capture_output=True, text=True, cwd=cwd)
     assert p.returncode == 0, p.stderr
     return p.stdout
@@ -216,8 +214,8 @@ def test_linattn_peak_near_the_interpolation_threshold(linattn_h5, work):
     assert 0.85 <= loc <= 1.45, res.T          # P = D(D+1) is alpha = 1.125
     texts = [t.get_text() for ax in fig.axes if ax.get_legend()
              for t in ax.get_legend().get_texts()]
-    for want in ("interpolation threshold P = D(D+1)", "Gibbs mean (closed form)",
-                 "ridge (Bayes, fresh tasks)", "large-P theory (D+1)/(N+D+1)"):
+    for want in ("interpolation threshold alpha = (D+1)/D", "Gibbs mean (closed form)",
+                 "ridge (Bayes, fresh tasks)", "large-P floor (D+1)/(N+D+1)"):
         assert want in texts
     plt.close(fig)
     text = cli("curves", linattn_h5, "--color", "alpha", "-o", work / "la_curves.png")

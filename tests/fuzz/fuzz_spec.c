@@ -1,4 +1,4 @@
-/* libFuzzer harness for the sweep-file reader and validator (src/spec/spec.c, src/core/params.c).
+/* libFuzzer harness for the sweep-file reader and validator (src/spec/, src/core/params.c).
  *
  * Any bytes go to isw_sweep_parse as a sweep file. An accepted sweep has its first and last tasks
  * resolved (values, identity, seed, cost); a refused one must carry a message that names the file

@@ -34,7 +34,7 @@
  * a fill of n equals fills of pieces that add up to n. */
 
 /* The version of the streams above: any change to what a (seed, stream) pair yields bumps it, and
- * with it the generator recorded in every result file (include/iclsweep/model.h). rng/1 drew
+ * with it the generator recorded in every result file (include/iclsweep/train/model.h). rng/1 drew
  * normals by Box-Muller. */
 #define ISW_RNG_VERSION "rng/2"
 

@@ -2,7 +2,7 @@
  *
  * Log points: step 0 (before any update), every log_every steps, and the last step if steps is
  * not a multiple of log_every. A model states its schedule through its log_steps hook
- * (include/iclsweep/model.h), which is where these two helpers are used. */
+ * (include/iclsweep/train/model.h), which is where these two helpers are used. */
 #ifndef ICLSWEEP_SCHEDULE_H
 #define ICLSWEEP_SCHEDULE_H
 

@@ -12,10 +12,11 @@
 #include "iclsweep/core/error.h"
 
 /* How progress is shown: a live line redrawn in place (someone is watching), plain lines (a log
- * file), or nothing. auto chooses live when a person is at a terminal: stderr is one, or this
- * rank runs under a launcher (mpirun forwards stderr through a pipe) that was itself started from
- * a terminal; batch jobs have no terminal and get plain lines. The names, in this order, are the
- * values of `iclsweep run --progress`. */
+ * file), or nothing. auto (which the caller resolves, isw_sweep_run never sees it) chooses live
+ * when a person is at a terminal: stderr is one, or this rank runs under a launcher (mpirun
+ * forwards stderr through a pipe) that was itself started from a terminal; batch jobs have no
+ * terminal and get plain lines. The names, in this order, are the values of `iclsweep run
+ * --progress`. */
 typedef enum { ISW_PROGRESS_AUTO, ISW_PROGRESS_LIVE, ISW_PROGRESS_PLAIN, ISW_PROGRESS_NONE } isw_progress_mode;
 #define ISW_PROGRESS_MODE_NAMES {"auto", "live", "plain", "none"}
 
@@ -28,6 +29,21 @@ typedef enum { ISW_ORDER_COARSE, ISW_ORDER_LONGEST } isw_order;
 #define ISW_N_ORDERS 2
 
 #define ISW_MAX_FROM 64 /* --from files at most */
+
+/* What a run tells the person who launched it. The sweep layer prints nothing: it hands each line
+ * (without a newline) to the caller's reporter, which decides how each kind is shown. */
+typedef enum {
+    ISW_SAY_NOTE,     /* news of the run: created, grew, copied, how it ended */
+    ISW_SAY_WARNING,  /* trouble that does not stop the run (a rank's own failure, a bad report) */
+    ISW_SAY_LIVE,     /* the progress line, to be redrawn in place */
+    ISW_SAY_LIVE_END, /* the progress line for the last time: redraw it and end the line */
+    ISW_SAY_LINE      /* a line of progress or summary, shown as it is */
+} isw_say_kind;
+
+typedef struct {
+    void (*say)(void *ctx, isw_say_kind kind, const char *line); /* NULL: say nothing */
+    void *ctx;
+} isw_reporter;
 
 typedef struct {
     const char *sweep_path; /* the sweep file (or, with sweep_text, what to call it in messages) */
@@ -46,6 +62,7 @@ typedef struct {
     double deadline;        /* Unix time the run must have ended by (0: none; see deadline.h) */
     double deadline_margin; /* seconds kept free before it for closing the file */
     isw_order order;        /* dispatch order */
+    isw_reporter report;    /* where this rank's lines go */
 } isw_run_opts;
 
 /* Collective over MPI_COMM_WORLD (MPI must be initialised). Returns ISW_OK when every task is
