@@ -127,14 +127,24 @@ void isw_store_info_free(isw_store_info *info) {
 
 /* ---- the per-task table ----------------------------------------------------------------------- */
 
+/* Whether state column c may be missing from a file: one of ISW_TASK_COLUMNS_ADDED. */
+static int column_added(int c) {
+    static const char *const added[] = ISW_TASK_COLUMNS_ADDED;
+    for (unsigned i = 0; i < sizeof added / sizeof added[0]; i++)
+        if (!strcmp(isw_store_cols[c].name, added[i])) return 1;
+    return 0;
+}
+
 /* Opens /task and every /tasks column of f, each checked for type and shape [T] and for storage
- * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. */
+ * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. A
+ * column that files of an earlier build lack (column_added) and f lacks too gets id -1. */
 static isw_status open_columns(hid_t f, const char *path, int64_t T, hid_t *ids /* [N_COLS + 1] */,
                                isw_error *err) {
     char why[512], name[128];
     for (int c = -1; c < N_COLS; c++) {
-        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         snprintf(name, sizeof name, c < 0 ? "/task" : "/tasks/%s", c < 0 ? "" : isw_store_cols[c].name);
+        if (c >= 0 && column_added(c) && H5Lexists(f, name, H5P_DEFAULT) == 0) continue;
+        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         ids[c + 1] = want < 0 ? -1 : isw_h5_open_checked(f, name, want, 1, T, 0, why, sizeof why);
         if (want >= 0) H5Tclose(want);
         if (ids[c + 1] < 0) return isw_fail(err, ISW_EINPUT, "%s: %s", path, want < 0 ? "cannot make an HDF5 type" : why);
@@ -172,6 +182,10 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     void *cols[N_COLS];
     table_columns(tab, cols);
     for (int c = -1; !rc && c < N_COLS; c++) {
+        if (c >= 0 && ids[c + 1] < 0) {
+            isw_store_col_initial(c, cols[c], T);
+            continue;
+        }
         hid_t mt = c < 0 ? H5Tcopy(H5T_NATIVE_INT64) : isw_store_mem_type(isw_store_cols[c].kind);
         if (mt < 0 || H5Dread(ids[c + 1], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c < 0 ? (void *)tab->task : cols[c]) < 0)
             rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s: %s", path, c < 0 ? "/task" : "/tasks/",

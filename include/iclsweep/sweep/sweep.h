@@ -62,6 +62,8 @@ typedef struct {
     double deadline;        /* Unix time the run must have ended by (0: none; see deadline.h) */
     double deadline_margin; /* seconds kept free before it for closing the file */
     isw_order order;        /* dispatch order */
+    double checkpoint_every; /* seconds between a running task's checkpoints (0: at every log
+                                point); < 0: the sweep file's checkpoint_every */
     isw_reporter report;    /* where this rank's lines go */
 } isw_run_opts;
 
