@@ -204,6 +204,45 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     return rc;
 }
 
+isw_status isw_store_read_last_steps(const char *path, const int64_t *rows, int64_t n, int64_t *last,
+                                     isw_error *err) {
+    hid_t f = -1, ds = -1, want = H5Tcopy(H5T_STD_I64LE), fspace = -1, mspace = -1;
+    isw_store_info info;
+    char why[512];
+    isw_status rc = isw_store_open_header(path, &f, &info, err);
+    int64_t S = rc ? 0 : info.S;
+    int64_t *row = rc ? NULL : isw_malloc((size_t)S * sizeof *row, err);
+    if (!rc && !row) rc = ISW_EINTERNAL;
+    if (!rc && (ds = isw_h5_open_checked(f, "/traj/step", want, 2, info.T, S, why, sizeof why)) < 0)
+        rc = isw_fail(err, ISW_EINPUT, "%s: %s", path, why);
+    hsize_t count[2] = {1, (hsize_t)S}, width = (hsize_t)S;
+    if (!rc && ((fspace = H5Dget_space(ds)) < 0 || (mspace = H5Screate_simple(1, &width, NULL)) < 0))
+        rc = isw_fail(err, ISW_EINTERNAL, "%s: cannot read /traj/step: %s", path, isw_h5_reason());
+    for (int64_t i = 0; !rc && i < n; i++) {
+        hsize_t start[2] = {(hsize_t)rows[i], 0};
+        if (rows[i] < 0 || rows[i] >= info.T ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT, row) < 0) {
+            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read /traj/step row %lld: %s", path, (long long)rows[i],
+                          isw_h5_reason());
+            break;
+        }
+        last[i] = -1;
+        for (int64_t j = 0; j < S; j++)
+            if (row[j] > last[i]) last[i] = row[j];
+    }
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (ds >= 0) H5Dclose(ds);
+    H5Tclose(want);
+    free(row);
+    if (f >= 0) {
+        H5Fclose(f);
+        isw_store_info_free(&info);
+    }
+    return rc;
+}
+
 void isw_store_table_free(isw_store_table *tab) {
     isw_store_info_free(&tab->info);
     free(tab->task);

@@ -83,6 +83,7 @@ static isw_status plan_work(runner *r, const isw_run_opts *o, work_plan *w, isw_
 }
 
 static const char *signal_name(int sig) {
+    if (isw_launcher_gone()) return "the death of its launcher (mpirun)";
     return sig == SIGUSR1 ? "SIGUSR1" : sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal";
 }
 

@@ -238,6 +238,10 @@ typedef struct {
 #undef ISW_STORE_TABLE_FIELD_
 
 isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_error *err);
+/* The last training step of each task of rows[n] (the largest of its /traj/step row) into
+ * last[n], from a file isw_store_read_table read. */
+isw_status isw_store_read_last_steps(const char *path, const int64_t *rows, int64_t n, int64_t *last,
+                                     isw_error *err);
 void isw_store_table_free(isw_store_table *tab);
 
 #endif

@@ -76,8 +76,12 @@ isw_status isw_sweep_run(const isw_run_opts *opts, isw_error *err, int *print_er
 /* Installs the stop handlers (SIGUSR1, SIGTERM, SIGINT): the first sets the stop flag, a second
  * of any of the three kinds ends the process at once (default action). */
 void isw_signals_install(void);
-/* Nonzero once a stop signal has arrived. */
+/* Nonzero once a stop signal has arrived, or the MPI launcher that started this rank is gone. */
 int isw_stop_requested(void);
+/* Whether the stop came from the launcher's death (the rank's parent, mpirun, is gone). */
+int isw_launcher_gone(void);
+/* Seconds a rank whose launcher died has to stop, checkpoint and close before it ends anyway. */
+#define ISW_ORPHAN_GRACE_S 20
 /* The first stop signal that arrived (SIGUSR1, SIGTERM, SIGINT), or 0. */
 int isw_stop_signal(void);
 
