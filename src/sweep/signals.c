@@ -1,11 +1,14 @@
 /* Stop signals (README "Stopping, resuming, and never running twice"; docs/architecture.md).
- * Slurm sends SIGTERM (or the --signal of the job, often
- * SIGUSR1) before the time limit and on preemption; a user sends SIGINT. The first of any of the
- * three only sets a flag, which the master and the trainers' log-point callbacks read, so in-flight
- * tasks stop at their next log point and the file is closed cleanly. A second one, of any of the
- * three kinds (USR1 from --signal, then TERM at the limit, say), restores every default action and
- * re-raises itself: the process stops at once. The file stays consistent even then, because rows
- * are written in the durability order (a row caught mid-write is still `running`). */
+ * Slurm sends SIGTERM (or the --signal of the job, often SIGUSR1) before the time limit, on
+ * scancel and on preemption, to every process of the job, and a job script passes its own on; a
+ * user sends SIGINT. The first of any of the three only sets a flag, which the master and the
+ * trainers' log-point callbacks read, so in-flight tasks stop at their next log point with a
+ * checkpoint and the file is closed cleanly. More SIGUSR1 or SIGTERM change nothing (a scheduler
+ * sends several, and its SIGKILL after the grace time is the hard stop). A second SIGINT (Ctrl-C
+ * again: someone at a terminal will not wait) restores every default action and re-raises
+ * itself: the process stops at once. The file stays consistent even then, because rows are
+ * written in the durability order (a row caught mid-write is still `running`) and checkpoints
+ * whole or not at all. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,7 @@ static void on_stop_signal(int sig) {
         stop_flag = sig;
         return;
     }
+    if (sig != SIGINT) return; /* already draining */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;

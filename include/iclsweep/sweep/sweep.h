@@ -73,8 +73,8 @@ typedef struct {
  * when this rank should print err (rank 0 for shared errors, the rank itself for its own). */
 isw_status isw_sweep_run(const isw_run_opts *opts, isw_error *err, int *print_error);
 
-/* Installs the stop handlers (SIGUSR1, SIGTERM, SIGINT): the first sets the stop flag, a second
- * of any of the three kinds ends the process at once (default action). */
+/* Installs the stop handlers (SIGUSR1, SIGTERM, SIGINT): the first sets the stop flag; later
+ * SIGUSR1 and SIGTERM change nothing, a second SIGINT ends the process at once (default action). */
 void isw_signals_install(void);
 /* Nonzero once a stop signal has arrived, or the MPI launcher that started this rank is gone. */
 int isw_stop_requested(void);
