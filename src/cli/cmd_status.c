@@ -234,7 +234,8 @@ typedef struct {
 
 /* A file a run holds that cannot be read yet: the run is creating it (or growing it into place).
  * Work remains (exit 3); asking again in a moment gives the counts. */
-static isw_status being_made(const status_job *job, const char *who) {
+static isw_status being_made(const status_job *job, const char *who, isw_error *err) {
+    isw_error_clear(err); /* not an error: the file is on its way */
     if (job->json) {
         printf("{\"file\": ");
         json_string(job->path);
@@ -256,7 +257,7 @@ static isw_status status_report(void *ctx, isw_error *err) {
     isw_store_table tab;
     char who[512];
     isw_status st = isw_store_read_table(job->path, &tab, err);
-    if (st == ISW_EINPUT && isw_owner_describe(job->path, who, sizeof who)) return being_made(job, who);
+    if (st == ISW_EINPUT && isw_owner_describe(job->path, who, sizeof who)) return being_made(job, who, err);
     if (st) return st;
     summary s;
     if ((st = summarise(job->path, &tab, &s, err))) {
