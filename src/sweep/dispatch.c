@@ -147,7 +147,7 @@ static int record(runner *r, master_state *ms, int src, const isw_msg_report *re
         return 0;
     }
     attempts[t]++;
-    task_outcome o = {(isw_outcome)rep->outcome, (int)rep->state, rep->wall_s, rep->work, rep->ckpt_step};
+    task_outcome o = {(isw_outcome)rep->outcome, (int)rep->state, rep->wall_s, rep->work};
     learn(r, t, &o);
     if (rep->outcome == ISW_OUTCOME_STOPPED) {
         status[t] = ISW_TASK_PENDING;
@@ -230,14 +230,14 @@ static void drain_aborts(runner *r) {
 }
 
 isw_status sweep_run_worker(runner *r, isw_error *err) {
-    isw_msg_report rep = {ISW_NO_TASK, ISW_OUTCOME_NONE, 0, 0, 0, -1};
+    isw_msg_report rep = {ISW_NO_TASK, ISW_OUTCOME_NONE, 0, 0, 0};
     isw_status failure = ISW_OK;
     for (;;) {
         MPI_Send(&rep, sizeof rep, MPI_BYTE, 0, ISW_TAG_REPORT, r->comm);
         isw_msg_task msg;
         wait_for_task(r, &msg);
         if (msg.task == ISW_NO_TASK) break;
-        task_outcome o = {ISW_OUTCOME_NONE, 0, 0, 0, -1};
+        task_outcome o = {ISW_OUTCOME_NONE, 0, 0, 0};
         rep.task = msg.task;
         isw_status st = sweep_run_task(r, msg.task, (int)msg.attempts, 1, &o, err);
         if (st) {
@@ -251,7 +251,6 @@ isw_status sweep_run_worker(runner *r, isw_error *err) {
         rep.state = o.state;
         rep.wall_s = o.wall;
         rep.work = o.work;
-        rep.ckpt_step = o.ckpt_step;
     }
     drain_aborts(r);
     return failure;

@@ -31,8 +31,7 @@ typedef struct {
     int64_t outcome; /* isw_outcome */
     int64_t state;   /* isw_task_state written for the task (done, failed, diverged) */
     double wall_s;   /* wall time of this attempt */
-    double work;     /* fraction of the task's steps this attempt trained */
-    int64_t ckpt_step; /* step of the task's checkpoint afterwards (-1: none) */
+    double work;     /* fraction of the task's steps this attempt trained (the deadline learns from it) */
 } isw_msg_report;
 
 typedef struct {

@@ -77,7 +77,6 @@ typedef struct {
     double wall;         /* this attempt's wall time */
     double work;         /* the fraction of the task's steps this attempt trained (the deadline learns
                             from it) */
-    int64_t ckpt_step;   /* the step of the task's checkpoint afterwards (-1: none) */
 } task_outcome;
 
 /* Trains row t (attempt number `attempts`) on this rank, from its checkpoint if it has one, and

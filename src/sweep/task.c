@@ -11,6 +11,7 @@
  * the result file; at the end, the row (data, bookkeeping, status last), then the checkpoint is
  * removed. A checkpoint that does not pass its checks (damaged, of another task, of another build)
  * is refused with a warning and removed, and the task starts over. */
+#define _GNU_SOURCE /* RUSAGE_THREAD: the trainer's CPU time without the owner's heartbeat thread */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,7 +80,6 @@ typedef struct {
     int no_more;        /* a checkpoint could not be written: none more for this task */
     kept_account kept;  /* restored from the checkpoint (zero and step -1 without one) */
     kept_account save;  /* what a checkpoint being taken says */
-    int64_t saved_step; /* the step of this attempt's last checkpoint (-1: none) */
     isw_status failure; /* the result file could not be written */
     isw_error failure_err;
 } task_run;
@@ -155,7 +155,6 @@ static void on_save(void *vctx, const isw_state *trainer, int64_t step) {
         return;
     }
     tr->last_save = isw_now();
-    tr->saved_step = step;
     if (!tr->failure && (tr->failure = isw_store_write_progress(r->store, tr->row, r->traj, step, &tr->failure_err)))
         tr->no_more = 1;
 }
@@ -211,7 +210,7 @@ static void task_setup(runner *r, int64_t t, int check_master, task_run *tr, uin
     tr->n_log = m->log_steps(r->cfg, r->steps);
     tr->last_step = tr->n_log > 0 ? r->steps[tr->n_log - 1] : 0;
     tr->kept = (kept_account){-1, 0, 0, 0, 0};
-    tr->saved_step = tr->seen_step = -1;
+    tr->seen_step = -1;
     char gen[128];
     snprintf(tr->tag, sizeof tr->tag, "iclsweep task key %016llx seed %llu, %s", (unsigned long long)task.key,
              (unsigned long long)task.seed, isw_model_generator(m, gen, sizeof gen));
@@ -240,7 +239,6 @@ isw_status sweep_run_task(runner *r, int64_t t, int attempts, int check_master, 
                          : m->train(r->cfg, seed, &sink, r->final, &res, &terr);
     out->wall = isw_now() - tr.t0;
     double total = (double)tr.last_step + 1, start = (double)tr.kept.step + 1;
-    out->ckpt_step = tr.saved_step >= 0 ? tr.saved_step : tr.kept.step;
     if (tr.failure) {
         *err = tr.failure_err;
         return tr.failure;

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from common import BIN, ENV, SRC, run, run_ok, same_results, states
-from sweeps import LONGER, TINY
+from sweeps import LONGER, TINY, TWO_TASKS
 
 CLUSTER = os.path.join(SRC, "slurm", "local-cluster")
 SUBMIT = os.path.join(SRC, "slurm", "submit")
@@ -35,18 +35,6 @@ if shutil.which("slurmctld") is None or shutil.which("munged") is None or os.get
     pytest.skip("needs root, slurm-wlm and munge", allow_module_level=True)
 
 SLOW = LONGER.replace("steps: [1000, 1500]", "steps: [12000, 18000]")
-# Two tasks sized by test_chain_longer_than_a_link; a checkpoint at every log point.
-SIZED = """\
-model: concept
-seed: 31
-checkpoint_every: 0
-fixed: {{d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 512, L_long: 16,
-        batch: 32, log_every: 500, steps: {steps}}}
-grid:
-  noise: [0.01, 0.1]
-"""
-
-
 class Slurm:
     """The single-node Slurm of this module: its folder (the cluster's files in cluster/, the
     tests' sweeps and results beside them) and the environment that points commands at it."""
@@ -231,12 +219,13 @@ def test_chain_longer_than_a_link(slurm):
     Checked: the chain completes, equals the reference, every task resumed from a checkpoint, no
     job was killed at its limit, the links that went on exited 0 (COMPLETED), all links wrote one
     log."""
-    probe = slurm.write("probe.yaml", SIZED.format(steps=2000))
+    sized = lambda steps: TWO_TASKS.format(seed=31, checkpoint_every=0, log_every=500, steps=steps)  # noqa: E731
+    probe = slurm.write("probe.yaml", sized(2000))
     t0 = time.time()
     rc, text = run(1, "train", probe, "--task", "0", "--format", "csv")
     assert rc == 0, text
     steps = max(4000, int(2000 * 30 / max(time.time() - t0, 0.01)) // 1000 * 1000)
-    sweep = slurm.write("sized.yaml", SIZED.format(steps=steps))
+    sweep = slurm.write("sized.yaml", sized(steps))
     ref = run_ok(3, sweep, slurm.path("ref_sized.h5"), "reference ref_sized.h5", timeout=900)
     with h5py.File(ref, "r") as f:
         task_s = float(np.min(f["tasks/wall_s"][:]))

@@ -23,20 +23,12 @@ import numpy as np
 import pytest
 
 from common import BIN, SRC, run, run_ok, same_results, states, wait_gone
+from sweeps import TWO_TASKS
 
 # 2 concept tasks of ~1-6 s each on a core, a checkpoint at every log point (the default is a
 # minute apart): a task past its first log point holds one, however fast the machine.
 STEPS, LOG_EVERY = 24000, 1000
-LONG = f"""\
-model: concept
-seed: 23
-replicates: 1
-checkpoint_every: 0
-fixed: {{d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 512, L_long: 16,
-        batch: 32, log_every: {LOG_EVERY}, steps: {STEPS}}}
-grid:
-  noise: [0.01, 0.1]
-"""
+LONG = TWO_TASKS.format(seed=23, checkpoint_every=0, log_every=LOG_EVERY, steps=STEPS)
 
 
 @pytest.fixture(scope="module")
