@@ -409,8 +409,10 @@ def load(paths, *, done_only=True, warn=True):
 def load_traj(paths, *, metrics=None, done_only=True, warn=True):
     """Trajectories in long format: one row per (task, log point) with step >= 0.
 
-    Columns: task, key, replicate, the grid parameters, status, step, then every /traj metric (or
-    those in `metrics`); metrics of tasks that are not done are NaN when done_only. attrs as in
+    Columns: task, key, replicate, the grid parameters, status, partial, step, then every /traj
+    metric (or those in `metrics`). partial is True on the rows of tasks still training (pending or
+    running): they hold their log points up to the task's last checkpoint, NaN after it. When
+    done_only, metrics are NaN on the rows of tasks that are neither done nor partial. attrs as in
     load()."""
     sfs, df = read(paths)
     names = list(dict.fromkeys(m for sf in sfs for m in sf.traj))
@@ -440,8 +442,9 @@ def load_traj(paths, *, metrics=None, done_only=True, warn=True):
         parts.append(part)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["task", "key", "replicate"] + grid + ["status", "step"] + names)
+    out.insert(out.columns.get_loc("step"), "partial", out["status"].isin(["pending", "running"]))
     if done_only and len(out):
-        out.loc[out["status"] != "done", names] = np.nan
+        out.loc[(out["status"] != "done") & ~out["partial"], names] = np.nan
     n_by_status = counts(df["status"])
     out.attrs = describe_files(sfs, n_by_status)
     if warn:

@@ -28,6 +28,9 @@ typedef struct {
     int64_t reason_counts[MAX_REASONS];
     int n_reasons;
     int64_t other_reasons; /* failures past MAX_REASONS distinct reasons */
+    int64_t checkpointed;  /* unfinished tasks that hold a checkpoint */
+    int64_t ckpt_steps;    /* their steps kept: the sum of ckpt_step + 1 (a job script's measure of progress) */
+    double kept_min, kept_max; /* the least and most of their steps they kept (fractions) */
 } summary;
 
 /* A reason with its digits folded to '#', so "NaN at step 41" and "at step 7" group together. */
@@ -57,7 +60,31 @@ static void add_reason(summary *s, int state, const char *msg) {
     else s->other_reasons++;
 }
 
-static void summarise(const isw_store_table *tab, summary *s) {
+/* The unfinished tasks of tab that hold a checkpoint: how far each is (its last step from the
+ * file), into s, and the cost of what they kept out of *cost_left. */
+static isw_status summarise_checkpoints(const char *path, const isw_store_table *tab, summary *s, double *cost_left,
+                                        isw_error *err) {
+    int64_t T = tab->info.T, n = 0;
+    int64_t *rows = isw_malloc((size_t)(s->checkpointed + 1) * sizeof *rows, err);
+    int64_t *last = isw_malloc((size_t)(s->checkpointed + 1) * sizeof *last, err);
+    isw_status st = rows && last ? ISW_OK : ISW_EINTERNAL;
+    for (int64_t t = 0; !st && t < T; t++)
+        if ((tab->status[t] == ISW_TASK_PENDING || tab->status[t] == ISW_TASK_RUNNING) && tab->ckpt_step[t] >= 0)
+            rows[n++] = t;
+    if (!st && n > 0) st = isw_store_read_last_steps(path, rows, n, last, err);
+    s->kept_min = 1;
+    for (int64_t i = 0; !st && i < n; i++) {
+        double kept = fmin(1.0, (double)(tab->ckpt_step[rows[i]] + 1) / ((double)last[i] + 1));
+        s->kept_min = fmin(s->kept_min, kept);
+        s->kept_max = fmax(s->kept_max, kept);
+        *cost_left -= kept * tab->cost[rows[i]];
+    }
+    free(rows);
+    free(last);
+    return st;
+}
+
+static isw_status summarise(const char *path, const isw_store_table *tab, summary *s, isw_error *err) {
     memset(s, 0, sizeof *s);
     double cost_done = 0, cost_left = 0;
     int32_t max_rank = -1;
@@ -70,12 +97,19 @@ static void summarise(const isw_store_table *tab, summary *s) {
             cost_done += tab->cost[t];
         }
         if (st == ISW_TASK_PENDING || st == ISW_TASK_RUNNING) cost_left += tab->cost[t];
+        if ((st == ISW_TASK_PENDING || st == ISW_TASK_RUNNING) && tab->ckpt_step[t] >= 0) {
+            s->checkpointed++;
+            s->ckpt_steps += tab->ckpt_step[t] + 1;
+        }
         if (tab->rank[t] > max_rank) max_rank = tab->rank[t];
     }
+    isw_status rc = summarise_checkpoints(path, tab, s, &cost_left, err);
+    if (rc) return rc;
     s->remaining = s->counts[ISW_TASK_PENDING] + s->counts[ISW_TASK_RUNNING];
     /* Time per unit of estimated cost, learned from the finished tasks. */
     s->left_s = s->remaining == 0 ? 0.0 : cost_done > 0 ? s->used_s / cost_done * cost_left : NAN;
     s->workers = max_rank > 0 ? max_rank : 1;
+    return ISW_OK;
 }
 
 /* Exit code for a job script: 0 complete, 3 work remains, 4 only failed tasks are left. */
@@ -109,6 +143,10 @@ static void print_text(const char *path, const isw_store_table *tab, const summa
     for (int st = 0; st < ISW_TASK_N_STATES; st++)
         printf("  %-9s %10lld  %5.1f%%\n", isw_task_state_name(st), (long long)s->counts[st],
                tab->info.T ? 100.0 * (double)s->counts[st] / (double)tab->info.T : 0.0);
+    if (s->checkpointed)
+        printf("in progress: %lld task%s kept a checkpoint, at %.0f%% to %.0f%% of %s steps (/traj holds %s log "
+               "points up to it)\n", (long long)s->checkpointed, s->checkpointed > 1 ? "s" : "", 100 * s->kept_min,
+               100 * s->kept_max, s->checkpointed > 1 ? "their" : "its", s->checkpointed > 1 ? "their" : "its");
     if (s->n_reasons) printf("failures and divergences by reason (# stands for numbers):\n");
     for (int k = 0; k < s->n_reasons; k++) {
         printf("  %8lld  ", (long long)s->reason_counts[k]);
@@ -168,6 +206,9 @@ static void print_json(const char *path, const isw_store_table *tab, const summa
         printf("%s\"%s\": %lld", st ? ", " : "", isw_task_state_name(st), (long long)s->counts[st]);
     printf("}, \"remaining\": %lld, \"complete\": %s, \"exit_code\": %d", (long long)s->remaining,
            verdict(s) == ISW_OK ? "true" : "false", (int)verdict(s));
+    printf(", \"finished\": %lld, \"checkpointed\": %lld, \"checkpoint_steps\": %lld",
+           (long long)(s->counts[ISW_TASK_DONE] + s->counts[ISW_TASK_DIVERGED] + s->counts[ISW_TASK_FAILED]),
+           (long long)s->checkpointed, (long long)s->ckpt_steps);
     printf(", \"task_time_used_s\": ");
     json_number(s->used_s);
     printf(", \"task_time_left_s\": ");
@@ -191,15 +232,38 @@ typedef struct {
     int json;
 } status_job;
 
+/* A file a run holds that cannot be read yet: the run is creating it (or growing it into place).
+ * Work remains (exit 3); asking again in a moment gives the counts. */
+static isw_status being_made(const status_job *job, const char *who, isw_error *err) {
+    isw_error_clear(err); /* not an error: the file is on its way */
+    if (job->json) {
+        printf("{\"file\": ");
+        json_string(job->path);
+        printf(", \"creating\": true, \"complete\": false, \"exit_code\": 3, \"owner\": ");
+        json_string(who);
+        printf("}\n");
+    } else {
+        print_safe(job->path);
+        printf(": being created by a run (");
+        print_safe(who);
+        printf("); its tasks can be counted once the file is made: ask again in a moment\n");
+    }
+    return ISW_ESTOPPED;
+}
+
 /* Reads the file and prints the report; returns the exit code the report implies. */
 static isw_status status_report(void *ctx, isw_error *err) {
     const status_job *job = ctx;
     isw_store_table tab;
+    char who[512];
     isw_status st = isw_store_read_table(job->path, &tab, err);
+    if (st == ISW_EINPUT && isw_owner_describe(job->path, who, sizeof who)) return being_made(job, who, err);
     if (st) return st;
     summary s;
-    summarise(&tab, &s);
-    char who[512];
+    if ((st = summarise(job->path, &tab, &s, err))) {
+        isw_store_table_free(&tab);
+        return st;
+    }
     const char *owner = isw_owner_describe(job->path, who, sizeof who) ? who : NULL;
     if (job->json) print_json(job->path, &tab, &s, owner);
     else print_text(job->path, &tab, &s, owner);

@@ -294,7 +294,8 @@ static int write_columns(isw_store *st, const isw_store_row *rows, fill_buffers 
     for (int c = 0; c < N_COLS; c++) {
         const col_def *cd = &isw_store_cols[c];
         unsigned char *mem = cd->kind == KIND_TEXT ? b->text : b->bytes;
-        for (int64_t r = 0; r < n; r++) {
+        if (c >= N_ID_COLS) isw_store_col_initial(c, mem, n);
+        for (int64_t r = 0; r < n && c < N_ID_COLS; r++) {
             const isw_store_row *row = &rows[r];
             void *cell = mem + (size_t)r * cd->size;
             switch (c) {
@@ -302,16 +303,6 @@ static int write_columns(isw_store *st, const isw_store_row *rows, fill_buffers 
     case COL_##name: *(ctype *)cell = row->name; break;
                 ISW_TASK_ID_COLUMNS(ID_CASE_)
 #undef ID_CASE_
-            default:
-                switch (cd->kind) {
-                case KIND_I32: *(int32_t *)cell = (int32_t)cd->init; break;
-                case KIND_I64: *(int64_t *)cell = (int64_t)cd->init; break;
-                case KIND_U8:
-                case KIND_STATUS: *(uint8_t *)cell = (uint8_t)cd->init; break;
-                case KIND_U64: *(uint64_t *)cell = (uint64_t)cd->init; break;
-                case KIND_F64: *(double *)cell = cd->init; break;
-                case KIND_TEXT: memset(cell, 0, cd->size); break;
-                }
             }
         }
         if (!isw_h5_write_rows(st->col[c], st->dxpl, st->types[cd->kind], first, n, 1, mem)) {

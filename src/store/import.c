@@ -111,8 +111,10 @@ static isw_status copy_bookkeeping(isw_store *st, const isw_store_table *tab, in
                                    isw_error *err) {
     int32_t org = origin;
     const void *cells[] = {&tab->attempts[s], &tab->rank[s], &tab->wall_s[s], &tab->steps_done[s],
-                           tab->error[s], &org, &tab->status[s]};
-    const int cols[] = {COL_attempts, COL_rank, COL_wall_s, COL_steps_done, COL_error, COL_origin, COL_status};
+                           tab->error[s], &org, &tab->cpu_s[s], &tab->peak_rss[s], &tab->resumes[s],
+                           &tab->ckpt_step[s], &tab->status[s]};
+    const int cols[] = {COL_attempts, COL_rank, COL_wall_s, COL_steps_done, COL_error, COL_origin, COL_cpu_s,
+                        COL_peak_rss, COL_resumes, COL_ckpt_step, COL_status};
     for (unsigned k = 0; k < sizeof cols / sizeof cols[0]; k++)
         if (!isw_h5_write_rows(st->col[cols[k]], st->dxpl, st->types[isw_store_cols[cols[k]].kind], t, 1, 1, cells[k]))
             return isw_fail(err, ISW_EINTERNAL, "%s: writing /tasks/%s row %lld failed: %s", st->path,

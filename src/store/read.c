@@ -127,14 +127,24 @@ void isw_store_info_free(isw_store_info *info) {
 
 /* ---- the per-task table ----------------------------------------------------------------------- */
 
+/* Whether state column c may be missing from a file: one of ISW_TASK_COLUMNS_ADDED. */
+static int column_added(int c) {
+    static const char *const added[] = ISW_TASK_COLUMNS_ADDED;
+    for (unsigned i = 0; i < sizeof added / sizeof added[0]; i++)
+        if (!strcmp(isw_store_cols[c].name, added[i])) return 1;
+    return 0;
+}
+
 /* Opens /task and every /tasks column of f, each checked for type and shape [T] and for storage
- * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. */
+ * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. A
+ * column that files of an earlier build lack (column_added) and f lacks too gets id -1. */
 static isw_status open_columns(hid_t f, const char *path, int64_t T, hid_t *ids /* [N_COLS + 1] */,
                                isw_error *err) {
     char why[512], name[128];
     for (int c = -1; c < N_COLS; c++) {
-        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         snprintf(name, sizeof name, c < 0 ? "/task" : "/tasks/%s", c < 0 ? "" : isw_store_cols[c].name);
+        if (c >= 0 && column_added(c) && H5Lexists(f, name, H5P_DEFAULT) == 0) continue;
+        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         ids[c + 1] = want < 0 ? -1 : isw_h5_open_checked(f, name, want, 1, T, 0, why, sizeof why);
         if (want >= 0) H5Tclose(want);
         if (ids[c + 1] < 0) return isw_fail(err, ISW_EINPUT, "%s: %s", path, want < 0 ? "cannot make an HDF5 type" : why);
@@ -172,6 +182,10 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     void *cols[N_COLS];
     table_columns(tab, cols);
     for (int c = -1; !rc && c < N_COLS; c++) {
+        if (c >= 0 && ids[c + 1] < 0) {
+            isw_store_col_initial(c, cols[c], T);
+            continue;
+        }
         hid_t mt = c < 0 ? H5Tcopy(H5T_NATIVE_INT64) : isw_store_mem_type(isw_store_cols[c].kind);
         if (mt < 0 || H5Dread(ids[c + 1], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c < 0 ? (void *)tab->task : cols[c]) < 0)
             rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s: %s", path, c < 0 ? "/task" : "/tasks/",
@@ -187,6 +201,45 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
         if (ids[c] >= 0) H5Dclose(ids[c]);
     if (f >= 0) H5Fclose(f);
     if (rc) isw_store_table_free(tab);
+    return rc;
+}
+
+isw_status isw_store_read_last_steps(const char *path, const int64_t *rows, int64_t n, int64_t *last,
+                                     isw_error *err) {
+    hid_t f = -1, ds = -1, want = H5Tcopy(H5T_STD_I64LE), fspace = -1, mspace = -1;
+    isw_store_info info;
+    char why[512];
+    isw_status rc = isw_store_open_header(path, &f, &info, err);
+    int64_t S = rc ? 0 : info.S;
+    int64_t *row = rc ? NULL : isw_malloc((size_t)S * sizeof *row, err);
+    if (!rc && !row) rc = ISW_EINTERNAL;
+    if (!rc && (ds = isw_h5_open_checked(f, "/traj/step", want, 2, info.T, S, why, sizeof why)) < 0)
+        rc = isw_fail(err, ISW_EINPUT, "%s: %s", path, why);
+    hsize_t count[2] = {1, (hsize_t)S}, width = (hsize_t)S;
+    if (!rc && ((fspace = H5Dget_space(ds)) < 0 || (mspace = H5Screate_simple(1, &width, NULL)) < 0))
+        rc = isw_fail(err, ISW_EINTERNAL, "%s: cannot read /traj/step: %s", path, isw_h5_reason());
+    for (int64_t i = 0; !rc && i < n; i++) {
+        hsize_t start[2] = {(hsize_t)rows[i], 0};
+        if (rows[i] < 0 || rows[i] >= info.T ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT, row) < 0) {
+            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read /traj/step row %lld: %s", path, (long long)rows[i],
+                          isw_h5_reason());
+            break;
+        }
+        last[i] = -1;
+        for (int64_t j = 0; j < S; j++)
+            if (row[j] > last[i]) last[i] = row[j];
+    }
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (ds >= 0) H5Dclose(ds);
+    H5Tclose(want);
+    free(row);
+    if (f >= 0) {
+        H5Fclose(f);
+        isw_store_info_free(&info);
+    }
     return rc;
 }
 

@@ -28,6 +28,22 @@ const col_def isw_store_cols[N_COLS] = {ISW_TASK_ID_COLUMNS(ID_COL_) ISW_TASK_ST
 #undef ID_COL_
 #undef STATE_COL_
 
+void isw_store_col_initial(int c, void *cells, int64_t n) {
+    const col_def *cd = &isw_store_cols[c];
+    for (int64_t r = 0; r < n; r++) {
+        unsigned char *cell = (unsigned char *)cells + (size_t)r * cd->size;
+        switch (cd->kind) {
+        case KIND_I32: *(int32_t *)cell = (int32_t)cd->init; break;
+        case KIND_I64: *(int64_t *)cell = (int64_t)cd->init; break;
+        case KIND_U8:
+        case KIND_STATUS: *cell = (uint8_t)cd->init; break;
+        case KIND_U64: *(uint64_t *)cell = (uint64_t)cd->init; break;
+        case KIND_F64: *(double *)cell = cd->init; break;
+        case KIND_TEXT: memset(cell, 0, cd->size); break;
+        }
+    }
+}
+
 /* ---- types ----------------------------------------------------------------------------------- */
 
 static hid_t status_type(void) {

@@ -30,6 +30,10 @@ typedef struct {
 
 extern const col_def isw_store_cols[N_COLS];
 
+/* Fills cells[n] of state column c with its initial value (creation; a column an older file
+ * lacks, as its readers see it). */
+void isw_store_col_initial(int c, void *cells, int64_t n);
+
 struct isw_store {
     hid_t file, dxpl;
     hid_t types[KIND_TEXT + 1]; /* in-memory type of each column kind */

@@ -299,6 +299,7 @@ isw_status sweep_open_store(runner *r, const isw_run_opts *o, isw_error *err) {
     if (!r->reopen) {
         if ((st = create_store(r, o, o->out_path, o->from, o->n_from, &copied, err))) return st;
         r->reopen = o->n_from > 0; /* the copied rows are results: read the states back */
+        r->created = 1;
         return ISW_OK;
     }
     int grow = 0;
@@ -344,5 +345,6 @@ isw_status sweep_alloc_buffers(runner *r, isw_error *err) {
     r->cfg = isw_calloc(1, r->sw.model->cfg_size, err);
     r->traj = isw_malloc((size_t)r->model->n_traj * (size_t)r->S * sizeof *r->traj, err);
     r->final = isw_malloc(((size_t)r->model->n_final + 1) * sizeof *r->final, err);
-    return r->vals && r->cfg && r->traj && r->final ? ISW_OK : ISW_EINTERNAL;
+    r->steps = isw_malloc((size_t)r->S * sizeof *r->steps, err);
+    return r->vals && r->cfg && r->traj && r->final && r->steps ? ISW_OK : ISW_EINTERNAL;
 }

@@ -63,7 +63,21 @@ typedef char isw_error_text[ISW_STORE_ERROR_LEN];
     X(error, isw_error_text, TEXT, 0, "", "why the task failed or diverged (empty otherwise)")         \
     X(origin, int32_t, I32, -1, "",                                                              \
       "where the row's result came from: -1 trained into this file, k >= 0 copied from the k-th " \
-      "file of the root attribute origins")
+      "file of the root attribute origins")                                                      \
+    X(cpu_s, double, F64, NAN, "s",                                                              \
+      "CPU time of the work the result is made of, over the attempts it resumed through (NaN: "  \
+      "never finished)")                                                                         \
+    X(peak_rss, double, F64, NAN, "B",                                                           \
+      "peak resident memory of the process while it trained the task, largest over those "       \
+      "attempts (NaN: never finished)")                                                          \
+    X(resumes, int32_t, I32, 0, "", "times the task continued from a checkpoint")                \
+    X(ckpt_step, int64_t, I64, -1, "steps",                                                      \
+      "the step of the task's last checkpoint: /traj holds its log points up to there while it " \
+      "is not finished (-1: none)")
+
+/* State columns that files written before task checkpoints (iclsweep/3 of an earlier build) lack:
+ * their readers take them as holding their initial values. */
+#define ISW_TASK_COLUMNS_ADDED {"cpu_s", "peak_rss", "resumes", "ckpt_step"}
 
 /* One task's row as the sweep resolves it for the store. The store sets the pointers it wants
  * filled (others NULL) before each call. */
@@ -139,17 +153,33 @@ isw_status isw_store_read_states(isw_store *st, uint8_t *status, uint8_t *attemp
 /* Marks task row t running, with its attempt count and rank (independent). */
 isw_status isw_store_mark_running(isw_store *st, int64_t t, int attempts, int rank, isw_error *err);
 
+/* A finished task's bookkeeping, written with its row. */
+typedef struct {
+    double wall_s;      /* wall time of the work its result is made of (all attempts it resumed through) */
+    double cpu_s;       /* CPU time of that work */
+    double peak_rss;    /* bytes: the largest peak resident memory of those attempts */
+    int32_t resumes;    /* times it continued from a checkpoint */
+    int64_t steps_done; /* last step reached (the diverging step for diverged tasks) */
+    const char *error;  /* the short reason for failed or diverged rows ("" otherwise) */
+} isw_task_account;
+
 /* Writes row t's results and then its state (independent), in the durability order above. traj
- * is [n_traj, S] (NaN-padded), final is [n_final]; error is the short reason for failed or
- * diverged rows ("" otherwise). */
+ * is [n_traj, S] (NaN-padded), final is [n_final]. */
 isw_status isw_store_write_result(isw_store *st, int64_t t,
                                   const double *traj,  /* [n_traj, S] */
                                   const double *final, /* [n_final] */
                                   int state,
-                                  double wall_s,
-                                  int64_t steps_done,
-                                  const char *error,
+                                  const isw_task_account *acc,
                                   isw_error *err);
+
+/* A running task's progress at a checkpoint (independent): its /traj rows so far (traj [n_traj,
+ * S], NaN past the last log point kept), then /tasks/ckpt_step = the checkpoint's step. Written
+ * after the checkpoint itself, so the file never shows more of a task than a checkpoint holds. */
+isw_status isw_store_write_progress(isw_store *st, int64_t t, const double *traj /* [n_traj, S] */, int64_t ckpt_step,
+                                    isw_error *err);
+
+/* Reads /tasks/ckpt_step into ckpt_step[T] (independent). */
+isw_status isw_store_read_ckpt_steps(isw_store *st, int64_t *ckpt_step, isw_error *err);
 
 /* Rank 0 alone, after creation (independent writes): copies into st every row of the result file
  * src whose task is a task of lay and is done or diverged there, and not yet in st: its /traj and
@@ -208,6 +238,10 @@ typedef struct {
 #undef ISW_STORE_TABLE_FIELD_
 
 isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_error *err);
+/* The last training step of each task of rows[n] (the largest of its /traj/step row) into
+ * last[n], from a file isw_store_read_table read. */
+isw_status isw_store_read_last_steps(const char *path, const int64_t *rows, int64_t n, int64_t *last,
+                                     isw_error *err);
 void isw_store_table_free(isw_store_table *tab);
 
 #endif
