@@ -128,7 +128,7 @@ isw_status isw_store_alloc(isw_store **out, const char *path, const isw_store_la
                            isw_error *err) {
     /* Our messages name the operation and dataset and quote HDF5's innermost reason; its own
      * stack dumps would only add noise. */
-    isw_h5_record_errors();
+    isw_h5_setup();
     isw_store *st = isw_calloc(1, sizeof *st, err);
     if (!st) return ISW_EINTERNAL;
     st->file = st->dxpl = -1;
@@ -322,18 +322,121 @@ int isw_h5_get_int_attr(hid_t obj, const char *name, int64_t *out) {
     return ok ? 1 : -1;
 }
 
+/* ---- links ----------------------------------------------------------------------------------- */
+
+/* A result file holds each object under one name, by hard links only: a soft link would let one
+ * metric's rows be written through another's name, an external link would send reads and writes
+ * into another file (or block on a FIFO), and a second hard link would alias two datasets. Each
+ * is refused before anything is read through it. */
+
+#define MAX_LINKS 1000000 /* links in a file: a sweep's file has a few hundred */
+
+/* Describes link `name` of group (not followed) into why[size] if it is not a hard link to an
+ * object with one name; returns 1 when it is one. shown is the name to print. */
+static int one_hard_link(hid_t group, const char *name, const char *shown, char *why, size_t size) {
+    H5L_info_t li;
+    if (H5Lget_info(group, name, &li, H5P_DEFAULT) < 0) {
+        snprintf(why, size, "%s cannot be read", shown);
+        return 0;
+    }
+    if (li.type == H5L_TYPE_SOFT) {
+        char target[256] = "?";
+        if (li.u.val_size <= sizeof target) H5Lget_val(group, name, target, sizeof target, H5P_DEFAULT);
+        target[sizeof target - 1] = '\0';
+        snprintf(why, size, "%s is a soft link (to %.200s); a result file holds no links", shown, target);
+        return 0;
+    }
+    if (li.type == H5L_TYPE_EXTERNAL) {
+        snprintf(why, size, "%s is an external link (into another file); a result file holds no links", shown);
+        return 0;
+    }
+    if (li.type != H5L_TYPE_HARD) {
+        snprintf(why, size, "%s is a user-defined link; a result file holds no links", shown);
+        return 0;
+    }
+    H5O_info_t oi;
+    if (H5Oget_info_by_name2(group, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+        snprintf(why, size, "%s cannot be read", shown);
+        return 0;
+    }
+    if (oi.rc != 1) {
+        snprintf(why, size, "%s is one of %u names of one object (hard links); a result file holds no links",
+                 shown, oi.rc);
+        return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    char *why;
+    size_t size;
+    long n;
+} link_walk;
+
+static herr_t walk_link(hid_t group, const char *name, const H5L_info_t *info, void *data) {
+    (void)info;
+    link_walk *w = data;
+    char shown[300];
+    snprintf(shown, sizeof shown, "/%.290s", name);
+    if (++w->n > MAX_LINKS) {
+        snprintf(w->why, w->size, "more than %d objects; not a result file", MAX_LINKS);
+        return 1;
+    }
+    return one_hard_link(group, name, shown, w->why, w->size) ? 0 : 1;
+}
+
+int isw_h5_check_links(hid_t file, char *why, size_t size) {
+    link_walk w = {why, size, 0};
+    herr_t rc = H5Lvisit(file, H5_INDEX_NAME, H5_ITER_NATIVE, walk_link, &w);
+    if (rc == 0) return 1;
+    if (rc < 0) snprintf(why, size, "its groups cannot be walked (damaged): %s", isw_h5_reason());
+    return 0;
+}
+
+int isw_h5_hard_path(hid_t file, const char *name, H5O_type_t type, char *why, size_t size) {
+    char prefix[512];
+    size_t len = strlen(name);
+    if (len == 0 || len >= sizeof prefix || name[0] != '/') {
+        snprintf(why, size, "%s is not a path in the file", name);
+        return 0;
+    }
+    /* Each component in turn, so that no link is followed before it is known to be a hard one. */
+    for (size_t end = 1; end <= len; end++) {
+        if (end < len && name[end] != '/') continue;
+        memcpy(prefix, name, end);
+        prefix[end] = '\0';
+        htri_t exists = H5Lexists(file, prefix, H5P_DEFAULT);
+        if (exists <= 0) {
+            snprintf(why, size, "%s %s is missing", end == len && type == H5O_TYPE_DATASET ? "dataset" : "group",
+                     prefix);
+            return 0;
+        }
+        if (!one_hard_link(file, prefix, prefix, why, size)) return 0;
+        H5O_info_t oi;
+        H5O_type_t want = end == len ? type : H5O_TYPE_GROUP;
+        if (H5Oget_info_by_name2(file, prefix, &oi, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || oi.type != want) {
+            snprintf(why, size, "%s is not a %s", prefix, want == H5O_TYPE_DATASET ? "dataset" : "group");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- checked opens --------------------------------------------------------------------------- */
 
-/* Whether file type ft is what `want` asks for; what a reader would otherwise convert silently
- * (an int8 where a double belongs, an enum with other members) is refused. */
+/* Whether file type ft is what `want` asks for, in its whole layout: numbers and enums equal in
+ * every property HDF5 records (byte order, size, precision, offset, sign, exponent and mantissa
+ * fields, members), so that nothing a reader would convert silently is accepted (an int8 where a
+ * double belongs, a float of 8 bytes with a 20-bit mantissa, an enum with other members). Text is
+ * a fixed-length string of want's size. */
 static int same_type(hid_t ft, hid_t want) {
     H5T_class_t c = H5Tget_class(ft);
     if (c != H5Tget_class(want) || H5Tget_size(ft) != H5Tget_size(want)) return 0;
     switch (c) {
-    case H5T_INTEGER: return H5Tget_sign(ft) == H5Tget_sign(want);
-    case H5T_FLOAT: return 1;
-    case H5T_STRING: return H5Tis_variable_str(ft) == 0;
+    case H5T_INTEGER:
+    case H5T_FLOAT:
     case H5T_ENUM: return H5Tequal(ft, want) > 0;
+    case H5T_STRING: return H5Tis_variable_str(ft) == 0;
     default: return 0;
     }
 }
@@ -346,6 +449,28 @@ static const char *type_words(hid_t t) {
     case H5T_ENUM: return "an enum";
     default: return "another kind of value";
     }
+}
+
+/* What makes file type ft differ from want, into why[size], for dataset `name`. */
+static void type_difference(hid_t ft, hid_t want, const char *name, char *why, size_t size) {
+    if (ft < 0) {
+        snprintf(why, size, "dataset %s has an unreadable type", name);
+        return;
+    }
+    H5T_class_t c = H5Tget_class(ft);
+    if (c != H5Tget_class(want) || H5Tget_size(ft) != H5Tget_size(want) || c == H5T_STRING)
+        snprintf(why, size, "dataset %s holds %s of %zu bytes; expected %s of %zu bytes", name, type_words(ft),
+                 H5Tget_size(ft), type_words(want), H5Tget_size(want));
+    else if (c == H5T_ENUM)
+        snprintf(why, size, "dataset %s holds an enum whose members or values are not pending 0, running 1, "
+                 "done 2, failed 3, diverged 4", name);
+    else if (c == H5T_FLOAT)
+        snprintf(why, size, "dataset %s holds floating-point numbers of %zu bytes in another layout (byte order, "
+                 "precision, exponent or mantissa); expected IEEE 754 little-endian doubles", name, H5Tget_size(ft));
+    else
+        snprintf(why, size, "dataset %s holds integers of %zu bytes of another byte order, sign or precision "
+                 "than expected (little-endian, %s)", name, H5Tget_size(ft),
+                 H5Tget_sign(want) == H5T_SGN_NONE ? "unsigned" : "signed");
 }
 
 /* "shape [3, 4]", "a single value" or "rank 5", into buf[64]. */
@@ -372,17 +497,7 @@ static int storage_inside(hid_t file, hid_t ds, hsize_t bytes) {
 
 hid_t isw_h5_open_checked(hid_t file, const char *name, hid_t want, int rank, int64_t rows,
                           int64_t width, char *why, size_t size) {
-    htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
-    /* H5Lexists fails (rather than answering no) when a parent group is missing. */
-    if (exists <= 0) {
-        snprintf(why, size, "dataset %s is missing", name);
-        return -1;
-    }
-    H5O_info_t oi;
-    if (H5Oget_info_by_name(file, name, &oi, H5P_DEFAULT) < 0 || oi.type != H5O_TYPE_DATASET) {
-        snprintf(why, size, "%s is not a dataset", name);
-        return -1;
-    }
+    if (!isw_h5_hard_path(file, name, H5O_TYPE_DATASET, why, size)) return -1;
     hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
     if (ds < 0) {
         snprintf(why, size, "dataset %s cannot be opened", name);
@@ -395,9 +510,7 @@ hid_t isw_h5_open_checked(hid_t file, const char *name, hid_t want, int rank, in
     if (r >= 1 && r <= H5S_MAX_RANK) H5Sget_simple_extent_dims(space, dims, NULL);
     int ok = 0;
     if (ft < 0 || !same_type(ft, want))
-        snprintf(why, size, "dataset %s holds %s of %zu bytes; expected %s of %zu bytes", name,
-                 ft >= 0 ? type_words(ft) : "an unreadable type", ft >= 0 ? H5Tget_size(ft) : 0,
-                 type_words(want), H5Tget_size(want));
+        type_difference(ft, want, name, why, size);
     else if (r != rank || (int64_t)dims[0] != rows || (rank == 2 && (int64_t)dims[1] != width))
         snprintf(why, size, "dataset %s has %s; expected shape [%lld%s]", name, shape_words(r, dims, sbuf),
                  (long long)rows, rank == 2 ? (snprintf(wbuf, sizeof wbuf, ", %lld", (long long)width), wbuf) : "");

@@ -80,18 +80,30 @@ int isw_h5_get_text_attr(hid_t obj, const char *name, size_t max, char **out, ch
 /* Reads the scalar integer attribute `name`: 1 on success, 0 absent, -1 wrong type or shape. */
 int isw_h5_get_int_attr(hid_t obj, const char *name, int64_t *out);
 
-/* Opens dataset `name` (a path from the root) and checks it before any read: it exists, its type
- * equals `want` (class, size, sign; enums member by member; text as a fixed-length string of
- * want's size), its rank is `rank` with dims {rows, width}, and its storage lies inside the
- * file. Returns the dataset, or -1 with what is wrong in why[size]. */
+/* Whether the whole file holds hard links only, each object under one name (no soft, external or
+ * user-defined link, no object with two names): 1, or 0 with the first offender in why[size].
+ * Follows no link. */
+int isw_h5_check_links(hid_t file, char *why, size_t size);
+/* Whether every component of `name` (a path from the root) is a hard link to an object of one
+ * name, the last of the given type and the others groups: 1, or 0 with why[size]. Follows a link
+ * only once it is known to be a hard one. */
+int isw_h5_hard_path(hid_t file, const char *name, H5O_type_t type, char *why, size_t size);
+
+/* Opens dataset `name` (a path from the root) and checks it before any read: every component of
+ * its path is a hard link (isw_h5_hard_path), its type equals `want` in its whole layout (byte
+ * order, precision, sign, exponent and mantissa; enums member by member; text as a fixed-length
+ * string of want's size), its rank is `rank` with dims {rows, width}, and its storage lies inside
+ * the file. Returns the dataset, or -1 with what is wrong in why[size]. */
 hid_t isw_h5_open_checked(hid_t file, const char *name, hid_t want, int rank, int64_t rows,
                           int64_t width, char *why, size_t size);
 
 /* ---- h5err.c: HDF5's reasons ---- */
 
-/* Replaces HDF5's printing of its error stack by a handler that records the innermost reason of
- * each failed call (quoted by isw_h5_reason); forgets any reason recorded before. */
-void isw_h5_record_errors(void);
+/* Sets up HDF5 for the store (every entry point calls it): replaces HDF5's printing of its error
+ * stack by a handler that records the innermost reason of each failed call (quoted by
+ * isw_h5_reason), forgetting any reason recorded before; and unregisters HDF5's external links,
+ * so that no call can follow one into another file, whatever a check missed. */
+void isw_h5_setup(void);
 /* The innermost reason HDF5 gave for the last call that failed ("Dataset: Write failed - ..."),
  * or "HDF5 gave no reason". */
 const char *isw_h5_reason(void);
