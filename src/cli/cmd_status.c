@@ -191,12 +191,36 @@ typedef struct {
     int json;
 } status_job;
 
+/* A file that could not be read: when it is an unfinished creation (a job killed while creating
+ * it, no results in it), says so and that a resume starts it again (exit 3, work remains);
+ * otherwise returns st, the reading's refusal, as it was. */
+static isw_status unfinished_report(const status_job *job, isw_status st, isw_error *err) {
+    isw_store_peek_info peek;
+    isw_error ignored;
+    if (isw_store_peek_here(job->path, &peek, &ignored) != ISW_OK || !peek.answer[ISW_PEEK_ICLSWEEP] ||
+        peek.answer[ISW_PEEK_FINISHED] || peek.answer[ISW_PEEK_RESULTS])
+        return st;
+    if (job->json) {
+        printf("{\"file\": ");
+        json_string(job->path);
+        printf(", \"creation_finished\": false, \"complete\": false, \"exit_code\": %d}\n", ISW_ESTOPPED);
+    } else {
+        print_safe(job->path);
+        printf(": its creation never finished (the job creating it was stopped); it holds no results\n"
+               "work remains: every task (iclsweep run SWEEP -o ");
+        print_safe(job->path);
+        printf(" --resume creates it again)\n");
+    }
+    isw_error_clear(err);
+    return ISW_ESTOPPED;
+}
+
 /* Reads the file and prints the report; returns the exit code the report implies. */
 static isw_status status_report(void *ctx, isw_error *err) {
     const status_job *job = ctx;
     isw_store_table tab;
     isw_status st = isw_store_read_table(job->path, &tab, err);
-    if (st) return st;
+    if (st) return unfinished_report(job, st, err);
     summary s;
     summarise(&tab, &s);
     char who[512];

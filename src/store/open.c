@@ -124,6 +124,44 @@ static isw_status open_datasets(hid_t f, const char *path, const isw_store_layou
     return ISW_OK;
 }
 
+/* Refuses coordinates that are not this layout's: /log_point must hold 0..S-1 and /task each
+ * row's task index (a shard's rows are a part of the sweep's tasks). Written at creation and never
+ * again, they are damage wherever they differ. */
+static isw_status check_coordinates(hid_t f, const char *path, const isw_store_layout *lay, isw_error *err) {
+    int64_t *buf = isw_malloc(BLOCK_ROWS * sizeof *buf, err);
+    if (!buf) return ISW_EINTERNAL;
+    isw_status rc = ISW_OK;
+    for (int which = 0; !rc && which < 2; which++) {
+        const char *name = which ? "/task" : "/log_point";
+        int64_t n = which ? lay->T : lay->S;
+        hid_t ds = open_one(f, path, name, H5Tcopy(H5T_STD_I64LE), n, 0, err);
+        if (ds < 0) rc = ISW_EINPUT;
+        for (int64_t first = 0; !rc && first < n; first += BLOCK_ROWS) {
+            int64_t k = n - first < BLOCK_ROWS ? n - first : BLOCK_ROWS;
+            if (!isw_h5_read_rows(ds, H5P_DEFAULT, H5T_NATIVE_INT64, first, k, buf)) {
+                rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s: %s", path, name, isw_h5_reason());
+                break;
+            }
+            for (int64_t r = 0; !rc && r < k; r++) {
+                int64_t want = first + r;
+                if (which) {
+                    isw_store_row row;
+                    memset(&row, 0, sizeof row);
+                    lay->resolve_row(lay->ctx, first + r, &row);
+                    want = row.task;
+                }
+                if (buf[r] != want)
+                    rc = isw_fail(err, ISW_EINPUT, "%s: %s[%lld] is %lld, expected %lld (written at creation and "
+                                  "never since: the file is damaged)", path, name, (long long)(first + r),
+                                  (long long)buf[r], (long long)want);
+            }
+        }
+        if (ds >= 0) H5Dclose(ds);
+    }
+    free(buf);
+    return rc;
+}
+
 isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay, isw_error *err) {
     hid_t f = -1;
     isw_store_info info;
@@ -131,6 +169,7 @@ isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay,
     if (rc) return rc;
     rc = match_header(path, &info, lay, err);
     if (!rc) rc = open_datasets(f, path, lay, NULL, err);
+    if (!rc) rc = check_coordinates(f, path, lay, err);
     H5Fclose(f);
     isw_store_info_free(&info);
     return rc;

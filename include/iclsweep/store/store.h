@@ -182,6 +182,25 @@ isw_status isw_store_crashed(const char *path, int sig, isw_error *err);
 /* The probe in this process (the fuzz harness, which wants the crash). */
 isw_status isw_store_probe_here(const char *path, isw_error *err);
 
+/* What a file that may be an unfinished creation is, read whatever its header says: the answers
+ * (answer[ISW_PEEK_...], 0 or 1) and its spec_hash attribute ("" when it has none). */
+enum { ISW_PEEK_ICLSWEEP, /* its root attribute format names an iclsweep format */
+       ISW_PEEK_FINISHED, /* its creation finished (layout_complete is 1) */
+       ISW_PEEK_RESULTS,  /* a row holds a result or was started (a status other than pending, or a
+                           * finite /final value) */
+       ISW_PEEK_N };
+typedef struct {
+    const char *path;
+    int answer[ISW_PEEK_N];
+    char spec_hash[32];
+} isw_store_peek_info;
+/* Looks at path in a child process (a crash of HDF5 is a refusal, as for isw_store_probe). An
+ * unfinished creation that holds no results (iclsweep, not finished, no results) is what a run
+ * --resume starts again. ISW_EINPUT when path is not an HDF5 file or holds links. */
+isw_status isw_store_peek(const char *path, isw_store_peek_info *info, isw_error *err);
+/* isw_store_peek in this process (status, which reads in a child already). */
+isw_status isw_store_peek_here(const char *path, isw_store_peek_info *info, isw_error *err);
+
 /* What a result file says of itself; text fields are malloc'd (free with isw_store_info_free). */
 typedef struct {
     int64_t T, S, replicates;
@@ -191,8 +210,10 @@ typedef struct {
     char *origins; /* JSON: the files rows were copied from */
 } isw_store_info;
 
-/* Reads and checks the root attributes (each of the right type, scalar, and of sane size), and
- * that creation finished. ISW_EINPUT with the file and attribute named otherwise. */
+/* Reads and checks the root attributes (each of the right type, scalar, and of sane size), that
+ * the file holds no links, and that creation finished (the message then says whether the file is
+ * an unfinished creation, holding no results, or a damaged one). ISW_EINPUT with the file and
+ * attribute named otherwise. */
 isw_status isw_store_read_info(const char *path, isw_store_info *info, isw_error *err);
 void isw_store_info_free(isw_store_info *info);
 
