@@ -77,50 +77,48 @@ static hid_t open_one(hid_t f, const char *path, const char *name, hid_t want, i
     return ds;
 }
 
-/* Opens and checks every dataset of lay in f. Those the store writes go into st (when not NULL);
- * the others are closed again. */
+/* Keeps ds in *slot when the store is opened (st not NULL), else closes it. */
+static void keep(isw_store *st, hid_t *slot, hid_t ds) {
+    if (st) *slot = ds;
+    else H5Dclose(ds);
+}
+
+/* Opens and checks every dataset of lay in f, into st (when not NULL; else each is closed again). */
 static isw_status open_datasets(hid_t f, const char *path, const isw_store_layout *lay, isw_store *st,
                                 isw_error *err) {
     int64_t T = lay->T, S = lay->S;
     char name[300];
-    hid_t ds;
-#define CHECK_ONLY(expr) \
+    hid_t ds, unused = -1;
+#define OPEN_INTO(slot, expr) \
     if ((ds = (expr)) < 0) return ISW_EINPUT; \
-    H5Dclose(ds)
-    CHECK_ONLY(open_one(f, path, "/task", H5Tcopy(H5T_STD_I64LE), T, 0, err));
-    CHECK_ONLY(open_one(f, path, "/log_point", H5Tcopy(H5T_STD_I64LE), S, 0, err));
-    CHECK_ONLY(open_one(f, path, "/traj/step", H5Tcopy(H5T_STD_I64LE), T, S, err));
+    keep(st, st ? &(slot) : &unused, ds)
+    OPEN_INTO(st->task_scale, open_one(f, path, "/task", H5Tcopy(H5T_STD_I64LE), T, 0, err));
+    OPEN_INTO(st->log_scale, open_one(f, path, "/log_point", H5Tcopy(H5T_STD_I64LE), S, 0, err));
+    OPEN_INTO(st->step, open_one(f, path, "/traj/step", H5Tcopy(H5T_STD_I64LE), T, S, err));
     for (int i = 0; i < lay->n_params; i++) {
         snprintf(name, sizeof name, "/tasks/%s", lay->params[i].name);
-        CHECK_ONLY(open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
+        OPEN_INTO(st->param[i], open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
         if (!lay->derived || !lay->derived[i]) continue;
         snprintf(name, sizeof name, "/tasks/%s_setting", lay->params[i].name);
-        CHECK_ONLY(open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
+        OPEN_INTO(st->setting[i], open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
     }
-#undef CHECK_ONLY
     for (int c = 0; c < N_COLS; c++) {
         snprintf(name, sizeof name, "/tasks/%s", isw_store_cols[c].name);
-        if ((ds = open_one(f, path, name, isw_store_file_type(isw_store_cols[c].kind), T, 0, err)) < 0) return ISW_EINPUT;
-        if (st) st->col[c] = ds;
-        else H5Dclose(ds);
+        OPEN_INTO(st->col[c], open_one(f, path, name, isw_store_file_type(isw_store_cols[c].kind), T, 0, err));
     }
     for (int i = 0; i < lay->n_traj; i++) {
         snprintf(name, sizeof name, "/traj/%s", lay->traj[i].name);
-        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, S, err)) < 0) return ISW_EINPUT;
-        if (st) st->traj[i] = ds;
-        else H5Dclose(ds);
+        OPEN_INTO(st->traj[i], open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, S, err));
     }
     for (int i = 0; i < lay->n_final; i++) {
         snprintf(name, sizeof name, "/final/%s", lay->final[i].name);
-        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err)) < 0) return ISW_EINPUT;
-        if (st) st->final[i] = ds;
-        else H5Dclose(ds);
+        OPEN_INTO(st->final[i], open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err));
     }
     for (int i = 0; i < lay->n_theory; i++) { /* written at creation, read by the analysis only */
         snprintf(name, sizeof name, "/theory/%s", lay->theory[i].name);
-        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err)) < 0) return ISW_EINPUT;
-        H5Dclose(ds);
+        OPEN_INTO(st->theory[i], open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err));
     }
+#undef OPEN_INTO
     return ISW_OK;
 }
 
@@ -162,6 +160,22 @@ static isw_status check_coordinates(hid_t f, const char *path, const isw_store_l
     return rc;
 }
 
+/* Refuses a checksum column whose covers attribute is not what this layout's checksums cover:
+ * rows would be checked against other data than they were written with. */
+static isw_status check_covers(hid_t f, const char *path, const isw_store_layout *lay, isw_error *err) {
+    char why[256], *have = NULL, *want = isw_store_covers(lay);
+    hid_t ds = H5Dopen2(f, "/tasks/checksum", H5P_DEFAULT); /* checked by open_datasets */
+    int r = ds >= 0 ? isw_h5_get_text_attr(ds, "covers", 1 << 20, &have, why, sizeof why) : -1;
+    isw_status rc = !want ? isw_fail(err, ISW_EINTERNAL, "out of memory")
+                  : r == 1 && !strcmp(have, want) ? ISW_OK
+                  : isw_fail(err, ISW_EINPUT, "%s: the covers attribute of /tasks/checksum is %s; the file is "
+                             "damaged", path, r == 1 ? "not what this sweep's checksums cover" : "missing or unreadable");
+    if (ds >= 0) H5Dclose(ds);
+    free(have);
+    free(want);
+    return rc;
+}
+
 isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay, isw_error *err) {
     hid_t f = -1;
     isw_store_info info;
@@ -170,6 +184,7 @@ isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay,
     rc = match_header(path, &info, lay, err);
     if (!rc) rc = open_datasets(f, path, lay, NULL, err);
     if (!rc) rc = check_coordinates(f, path, lay, err);
+    if (!rc) rc = check_covers(f, path, lay, err);
     H5Fclose(f);
     isw_store_info_free(&info);
     return rc;

@@ -197,11 +197,13 @@ void isw_store_info_free(isw_store_info *info) {
 /* ---- the per-task table ----------------------------------------------------------------------- */
 
 /* Opens /task and every /tasks column of f, each checked for type and shape [T] and for storage
- * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. */
+ * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. The
+ * checksum column is absent from files of older formats (ids[1 + COL_checksum] stays -1). */
 static isw_status open_columns(hid_t f, const char *path, int64_t T, hid_t *ids /* [N_COLS + 1] */,
                                isw_error *err) {
     char why[512], name[128];
     for (int c = -1; c < N_COLS; c++) {
+        if (c == COL_checksum && H5Lexists(f, "/tasks/checksum", H5P_DEFAULT) == 0) continue;
         hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         snprintf(name, sizeof name, c < 0 ? "/task" : "/tasks/%s", c < 0 ? "" : isw_store_cols[c].name);
         ids[c + 1] = want < 0 ? -1 : isw_h5_open_checked(f, name, want, 1, T, 0, why, sizeof why);
@@ -240,7 +242,10 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     if (!rc) rc = alloc_table(tab, T, path, err);
     void *cols[N_COLS];
     table_columns(tab, cols);
+    tab->has_checksums = ids[1 + COL_checksum] >= 0;
+    if (!rc && !tab->has_checksums) memset(tab->checksum, 0, (size_t)T * sizeof *tab->checksum);
     for (int c = -1; !rc && c < N_COLS; c++) {
+        if (c >= 0 && ids[c + 1] < 0) continue; /* the checksum column of an older format */
         hid_t mt = c < 0 ? H5Tcopy(H5T_NATIVE_INT64) : isw_store_mem_type(isw_store_cols[c].kind);
         if (mt < 0 || H5Dread(ids[c + 1], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c < 0 ? (void *)tab->task : cols[c]) < 0)
             rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s: %s", path, c < 0 ? "/task" : "/tasks/",

@@ -78,8 +78,7 @@ hid_t isw_store_mem_type(col_kind kind) {
     return -1;
 }
 
-/* Bytes of the longest choice of p, NUL included. */
-static size_t choice_bytes(const isw_param_def *p) {
+size_t isw_store_choice_bytes(const isw_param_def *p) {
     size_t longest = 1;
     for (const char *s = p->choices; s && *s;) {
         size_t len = strcspn(s, "|");
@@ -94,7 +93,7 @@ hid_t isw_store_param_type(const isw_param_def *p) {
     case ISW_P_INT: return H5Tcopy(H5T_STD_I64LE);
     case ISW_P_REAL: return H5Tcopy(H5T_IEEE_F64LE);
     case ISW_P_BOOL: return H5Tcopy(H5T_STD_U8LE);
-    case ISW_P_CHOICE: return text_type(choice_bytes(p));
+    case ISW_P_CHOICE: return text_type(isw_store_choice_bytes(p));
     }
     return -1;
 }
@@ -104,7 +103,7 @@ hid_t isw_store_param_mem_type(const isw_param_def *p) {
     case ISW_P_INT: return H5Tcopy(H5T_NATIVE_INT64);
     case ISW_P_REAL: return H5Tcopy(H5T_NATIVE_DOUBLE);
     case ISW_P_BOOL: return H5Tcopy(H5T_NATIVE_UINT8);
-    case ISW_P_CHOICE: return text_type(choice_bytes(p));
+    case ISW_P_CHOICE: return text_type(isw_store_choice_bytes(p));
     }
     return -1;
 }
@@ -113,7 +112,7 @@ double isw_store_bytes(const isw_store_layout *lay) {
     double T = (double)lay->T, S = (double)lay->S, row = 0;
     for (int c = 0; c < N_COLS; c++) row += (double)isw_store_cols[c].size;
     for (int i = 0; i < lay->n_params; i++) {
-        double b = lay->params[i].type == ISW_P_CHOICE ? (double)choice_bytes(&lay->params[i]) : 8.0;
+        double b = lay->params[i].type == ISW_P_CHOICE ? (double)isw_store_choice_bytes(&lay->params[i]) : 8.0;
         row += b * (lay->derived && lay->derived[i] ? 2 : 1);
     }
     row += 8.0 * (1 + S * (lay->n_traj + 1) + lay->n_final + lay->n_theory); /* /task, /traj, /final, /theory */
@@ -124,6 +123,19 @@ double isw_store_bytes(const isw_store_layout *lay) {
 
 /* ---- the store object ------------------------------------------------------------------------ */
 
+/* A new array of n ids, each -1 (n may be 0); NULL when out of memory. */
+static hid_t *new_ids(int n) {
+    hid_t *ids = malloc(((size_t)n + 1) * sizeof *ids);
+    for (int i = 0; ids && i < n; i++) ids[i] = -1;
+    return ids;
+}
+
+static void close_ids(hid_t *ids, int n) {
+    for (int i = 0; ids && i < n; i++)
+        if (ids[i] >= 0) H5Dclose(ids[i]);
+    free(ids);
+}
+
 isw_status isw_store_alloc(isw_store **out, const char *path, const isw_store_layout *lay,
                            isw_error *err) {
     /* Our messages name the operation and dataset and quote HDF5's innermost reason; its own
@@ -131,21 +143,29 @@ isw_status isw_store_alloc(isw_store **out, const char *path, const isw_store_la
     isw_h5_setup();
     isw_store *st = isw_calloc(1, sizeof *st, err);
     if (!st) return ISW_EINTERNAL;
-    st->file = st->dxpl = -1;
+    st->file = st->dxpl = st->task_scale = st->log_scale = st->step = -1;
     for (int k = 0; k <= KIND_TEXT; k++) st->types[k] = -1;
     for (int c = 0; c < N_COLS; c++) st->col[c] = -1;
     st->n_traj = lay->n_traj;
     st->n_final = lay->n_final;
+    st->n_params = lay->n_params;
+    st->n_theory = lay->n_theory;
     st->traj_defs = lay->traj;
     st->final_defs = lay->final;
+    st->lay = lay;
     st->T = lay->T;
     st->S = lay->S;
-    st->traj = isw_malloc(((size_t)lay->n_traj + 1) * sizeof *st->traj, err);
-    st->final = isw_malloc(((size_t)lay->n_final + 1) * sizeof *st->final, err);
+    st->traj = new_ids(lay->n_traj);
+    st->final = new_ids(lay->n_final);
+    st->param = new_ids(lay->n_params);
+    st->setting = new_ids(lay->n_params);
+    st->theory = new_ids(lay->n_theory);
+    st->set = malloc(((size_t)lay->n_params + 1) * sizeof *st->set);
+    st->used = malloc(((size_t)lay->n_params + 1) * sizeof *st->used);
+    st->steps = malloc(((size_t)lay->S + 1) * sizeof *st->steps);
     st->path = strdup(path);
-    int ok = st->traj && st->final && st->path;
-    for (int i = 0; ok && i < lay->n_traj; i++) st->traj[i] = -1;
-    for (int i = 0; ok && i < lay->n_final; i++) st->final[i] = -1;
+    int ok = st->traj && st->final && st->param && st->setting && st->theory && st->set && st->used && st->steps &&
+             st->path;
     for (int k = 0; ok && k <= KIND_TEXT; k++) ok = (st->types[k] = isw_store_mem_type((col_kind)k)) >= 0;
     ok = ok && (st->dxpl = H5Pcreate(H5P_DATASET_XFER)) >= 0 &&
          H5Pset_dxpl_mpio(st->dxpl, H5FD_MPIO_INDEPENDENT) >= 0;
@@ -162,15 +182,20 @@ void isw_store_free(isw_store *st) {
     if (!st) return;
     for (int c = 0; c < N_COLS; c++)
         if (st->col[c] >= 0) H5Dclose(st->col[c]);
-    for (int i = 0; st->traj && i < st->n_traj; i++)
-        if (st->traj[i] >= 0) H5Dclose(st->traj[i]);
-    for (int i = 0; st->final && i < st->n_final; i++)
-        if (st->final[i] >= 0) H5Dclose(st->final[i]);
+    close_ids(st->traj, st->n_traj);
+    close_ids(st->final, st->n_final);
+    close_ids(st->param, st->n_params);
+    close_ids(st->setting, st->n_params);
+    close_ids(st->theory, st->n_theory);
+    hid_t ids[] = {st->task_scale, st->log_scale, st->step};
+    for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        if (ids[i] >= 0) H5Dclose(ids[i]);
     for (int k = 0; k <= KIND_TEXT; k++)
         if (st->types[k] >= 0) H5Tclose(st->types[k]);
     if (st->dxpl >= 0) H5Pclose(st->dxpl);
-    free(st->traj);
-    free(st->final);
+    free(st->set);
+    free(st->used);
+    free(st->steps);
     free(st->path);
     free(st);
 }
@@ -218,7 +243,12 @@ int isw_h5_write_rows(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64
 }
 
 int isw_h5_read_rows(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64_t count, void *mem) {
-    hid_t mspace = -1, fspace = select_rows(ds, first, count, 1, &mspace);
+    return isw_h5_read_block(ds, dxpl, mem_type, first, count, 1, mem);
+}
+
+int isw_h5_read_block(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64_t count, int64_t width,
+                      void *mem) {
+    hid_t mspace = -1, fspace = select_rows(ds, first, count, width, &mspace);
     if (fspace < 0) return 0;
     herr_t rc = H5Dread(ds, mem_type, mspace, fspace, dxpl, mem);
     H5Sclose(mspace);

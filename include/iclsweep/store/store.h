@@ -63,7 +63,10 @@ typedef char isw_error_text[ISW_STORE_ERROR_LEN];
     X(error, isw_error_text, TEXT, 0, "", "why the task failed or diverged (empty otherwise)")         \
     X(origin, int32_t, I32, -1, "",                                                              \
       "where the row's result came from: -1 trained into this file, k >= 0 copied from the k-th " \
-      "file of the root attribute origins")
+      "file of the root attribute origins")                                                      \
+    X(checksum, uint64_t, U64, 0, "",                                                            \
+      "checksum of the finished row's identity, parameters, state and data (its attribute covers " \
+      "names what, in order); 0 until the task finishes")
 
 /* One task's row as the sweep resolves it for the store. The store sets the pointers it wants
  * filled (others NULL) before each call. */
@@ -151,13 +154,37 @@ isw_status isw_store_write_result(isw_store *st, int64_t t,
                                   const char *error,
                                   isw_error *err);
 
+/* What an import did: rows copied, rows refused (finished in the source, but failing their
+ * checksum there: they run here; the first ISW_IMPORT_SHOWN of their source rows listed), and
+ * whether the source had checksums to check (an older format has none). */
+#define ISW_IMPORT_SHOWN 8
+typedef struct {
+    int64_t copied, refused;
+    int64_t refused_rows[ISW_IMPORT_SHOWN];
+    int checked;
+} isw_store_import_report;
+
 /* Rank 0 alone, after creation (independent writes): copies into st every row of the result file
- * src whose task is a task of lay and is done or diverged there, and not yet in st: its /traj and
- * /final rows and its bookkeeping (attempts, rank, wall time, steps, error, status last), with
- * /tasks/origin = origin. src must be a complete result of the same model, seed and data
- * generator, with every metric of lay. *copied receives the number of rows copied. */
+ * src whose task is a task of lay and is done or diverged there, whose checksum holds, and which
+ * is not yet in st: its /traj and /final rows and its bookkeeping (attempts, rank, wall time,
+ * steps, error, a checksum of the row in st, status last), with /tasks/origin = origin. src must
+ * be a complete result of the same model, seed and data generator, with every metric of lay. */
 isw_status isw_store_import(isw_store *st, const isw_store_layout *lay, const char *src, int origin,
-                            int64_t *copied, isw_error *err);
+                            isw_store_import_report *rep, isw_error *err);
+
+/* Why a finished (done or diverged) row is not trusted; ISW_ROW_OK when it is. */
+typedef enum { ISW_ROW_OK, ISW_ROW_CHECKSUM, ISW_ROW_NO_CHECKSUM, ISW_ROW_PADDING } isw_row_fault;
+/* The fault in words ("its data does not match its checksum ..."). */
+const char *isw_row_fault_text(int fault);
+
+/* Rank 0 alone, on a store opened for a resume (independent reads): checks the checksum of every
+ * finished row (status[T], as read back) into bad[T] (an isw_row_fault each, 0 for rows not
+ * finished); *n_bad counts the faults. */
+isw_status isw_store_check_rows(isw_store *st, const uint8_t *status, uint8_t *bad, int64_t *n_bad, isw_error *err);
+
+/* Rank 0 alone (independent writes): puts row t back as creation made it (its identity and
+ * parameters from the layout, no results, pending), so that it runs again. */
+isw_status isw_store_reset_row(isw_store *st, int64_t t, isw_error *err);
 
 /* Sets the state of row t alone (a stopped task going back to pending). */
 isw_status isw_store_set_state(isw_store *st, int64_t t, int state, isw_error *err);
@@ -218,10 +245,12 @@ isw_status isw_store_read_info(const char *path, isw_store_info *info, isw_error
 void isw_store_info_free(isw_store_info *info);
 
 /* The per-task columns of a result file, read whole and checked (type, shape, storage inside the
- * file, enum values) before use. */
+ * file, enum values, /task increasing) before use. Files of older formats without checksums are
+ * read too (has_checksums 0). */
 #define ISW_STORE_TABLE_FIELD_(name, ctype, kind, ...) ctype *name; /* [T] */
 typedef struct {
     isw_store_info info;
+    int has_checksums; /* the file has /tasks/checksum (older formats do not: checksum all 0) */
     int64_t *task; /* [T] the /task coordinate */
     ISW_TASK_ID_COLUMNS(ISW_STORE_TABLE_FIELD_)
     ISW_TASK_STATE_COLUMNS(ISW_STORE_TABLE_FIELD_)
@@ -230,5 +259,11 @@ typedef struct {
 
 isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_error *err);
 void isw_store_table_free(isw_store_table *tab);
+
+/* Serial: checks the checksum of every finished row of path, whose table tab was read, into
+ * bad[T] (an isw_row_fault each; 0 for rows not finished). *checked is 0 when the file has no
+ * checksums (an older format: nothing to check, every bad[t] 0). ISW_EINPUT when the checksums
+ * themselves cannot be read (the column or its covers attribute damaged). */
+isw_status isw_store_verify(const char *path, const isw_store_table *tab, uint8_t *bad, int *checked, isw_error *err);
 
 #endif
