@@ -14,6 +14,7 @@ isw_status cmd_metrics(int argc, char **argv, isw_error *err);
 isw_status cmd_plan(int argc, char **argv, isw_error *err);
 isw_status cmd_train(int argc, char **argv, isw_error *err);
 isw_status cmd_status(int argc, char **argv, isw_error *err);
+isw_status cmd_verify(int argc, char **argv, isw_error *err);
 /* The MPI job. It prints its error itself, from the one rank that should and before MPI shuts
  * down, and returns with err's message empty. */
 isw_status cmd_run(int argc, char **argv, isw_error *err);

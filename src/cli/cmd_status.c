@@ -28,6 +28,8 @@ typedef struct {
     int64_t reason_counts[MAX_REASONS];
     int n_reasons;
     int64_t other_reasons; /* failures past MAX_REASONS distinct reasons */
+    int64_t damaged;       /* finished rows failing their checksum: not counted as done or diverged */
+    int checked;           /* the file has checksums (older formats have none) */
 } summary;
 
 /* A reason with its digits folded to '#', so "NaN at step 41" and "at step 7" group together. */
@@ -57,12 +59,20 @@ static void add_reason(summary *s, int state, const char *msg) {
     else s->other_reasons++;
 }
 
-static void summarise(const isw_store_table *tab, summary *s) {
+/* The summary of tab; bad[T] (isw_row_fault) marks finished rows whose checksum fails: they are
+ * counted as damaged, and as work that remains (a resume runs them again). */
+static void summarise(const isw_store_table *tab, const uint8_t *bad, int checked, summary *s) {
     memset(s, 0, sizeof *s);
+    s->checked = checked;
     double cost_done = 0, cost_left = 0;
     int32_t max_rank = -1;
     for (int64_t t = 0; t < tab->info.T; t++) {
         int st = tab->status[t];
+        if (bad[t]) {
+            s->damaged++;
+            cost_left += tab->cost[t];
+            continue;
+        }
         s->counts[st]++;
         if (st == ISW_TASK_FAILED || st == ISW_TASK_DIVERGED) add_reason(s, st, tab->error[t]);
         if (st == ISW_TASK_DONE || st == ISW_TASK_FAILED || st == ISW_TASK_DIVERGED) {
@@ -72,7 +82,7 @@ static void summarise(const isw_store_table *tab, summary *s) {
         if (st == ISW_TASK_PENDING || st == ISW_TASK_RUNNING) cost_left += tab->cost[t];
         if (tab->rank[t] > max_rank) max_rank = tab->rank[t];
     }
-    s->remaining = s->counts[ISW_TASK_PENDING] + s->counts[ISW_TASK_RUNNING];
+    s->remaining = s->counts[ISW_TASK_PENDING] + s->counts[ISW_TASK_RUNNING] + s->damaged;
     /* Time per unit of estimated cost, learned from the finished tasks. */
     s->left_s = s->remaining == 0 ? 0.0 : cost_done > 0 ? s->used_s / cost_done * cost_left : NAN;
     s->workers = max_rank > 0 ? max_rank : 1;
@@ -109,6 +119,13 @@ static void print_text(const char *path, const isw_store_table *tab, const summa
     for (int st = 0; st < ISW_TASK_N_STATES; st++)
         printf("  %-9s %10lld  %5.1f%%\n", isw_task_state_name(st), (long long)s->counts[st],
                tab->info.T ? 100.0 * (double)s->counts[st] / (double)tab->info.T : 0.0);
+    if (s->damaged) {
+        printf("  %-9s %10lld  %5.1f%%  finished, but failing their checksums (iclsweep verify ", "damaged",
+               (long long)s->damaged, tab->info.T ? 100.0 * (double)s->damaged / (double)tab->info.T : 0.0);
+        print_safe(path);
+        printf(" names them; a resume runs them again)\n");
+    }
+    if (!s->checked) printf("checksums: none in this format (%s); no checksums to check\n", tab->info.format);
     if (s->n_reasons) printf("failures and divergences by reason (# stands for numbers):\n");
     for (int k = 0; k < s->n_reasons; k++) {
         printf("  %8lld  ", (long long)s->reason_counts[k]);
@@ -166,7 +183,8 @@ static void print_json(const char *path, const isw_store_table *tab, const summa
     printf(", \"tasks\": %lld, \"counts\": {", (long long)tab->info.T);
     for (int st = 0; st < ISW_TASK_N_STATES; st++)
         printf("%s\"%s\": %lld", st ? ", " : "", isw_task_state_name(st), (long long)s->counts[st]);
-    printf("}, \"remaining\": %lld, \"complete\": %s, \"exit_code\": %d", (long long)s->remaining,
+    printf(", \"damaged\": %lld}, \"checksums\": %s", (long long)s->damaged, s->checked ? "true" : "false");
+    printf(", \"remaining\": %lld, \"complete\": %s, \"exit_code\": %d", (long long)s->remaining,
            verdict(s) == ISW_OK ? "true" : "false", (int)verdict(s));
     printf(", \"task_time_used_s\": ");
     json_number(s->used_s);
@@ -221,8 +239,19 @@ static isw_status status_report(void *ctx, isw_error *err) {
     isw_store_table tab;
     isw_status st = isw_store_read_table(job->path, &tab, err);
     if (st) return unfinished_report(job, st, err);
+    /* Finished rows are results only where their checksum holds. */
+    uint8_t *bad = malloc((size_t)tab.info.T + 1);
+    int checked = 0;
+    if (!bad) st = isw_fail(err, ISW_EINTERNAL, "out of memory");
+    if (!st) st = isw_store_verify(job->path, &tab, bad, &checked, err);
+    if (st) {
+        free(bad);
+        isw_store_table_free(&tab);
+        return st;
+    }
     summary s;
-    summarise(&tab, &s);
+    summarise(&tab, bad, checked, &s);
+    free(bad);
     char who[512];
     const char *owner = isw_owner_describe(job->path, who, sizeof who) ? who : NULL;
     if (job->json) print_json(job->path, &tab, &s, owner);

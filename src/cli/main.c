@@ -72,8 +72,18 @@ static const command commands[] = {
      "counts by state, failures grouped by reason, wall time used and to go,\n"
      "who writes the file; works while the sweep runs",
      "  --json    one JSON object: counts, remaining, complete, task time used and left, owner\n"
+     "finished rows are checked against their checksums: one that fails is damaged, work to redo\n"
      "exit codes: 0 complete (every task done or diverged); 3 work remains (resume it);\n"
      "            4 only failed tasks remain (resume with --retry-failed); 2 not a result file\n"},
+    {"verify", cmd_verify, "iclsweep verify OUT.h5... [--json]",
+     "check every finished row of each file against its checksum, naming each\n"
+     "row that fails (data changed after it was written: a flipped bit, a tool)",
+     "  --json    one JSON object per file: checksums, finished, checked, bad rows (row, task, key,\n"
+     "            why), ok, exit_code\n"
+     "exit codes: 0 every finished row holds (or a file of an older format: no checksums to check);\n"
+     "            2 a row fails, or a file is not a readable result file\n"
+     "A resume runs failing rows again; --from and merge do not copy them; status counts them as\n"
+     "damaged, not done.\n"},
     {"merge", cmd_merge, "iclsweep merge SHARD.h5... -o OUT.h5 [--force] [--quiet]",
      "the shards of one sweep (run --shard K/N) into one file, equal in content to\n"
      "a single run's",

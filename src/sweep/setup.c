@@ -212,9 +212,9 @@ static isw_status check_space(const char *path, double bytes, isw_error *err) {
 }
 
 /* Rank 0: whether the file at path, which this sweep cannot resume as it is, can grow into it:
- * made by another sweep (another sweep text or number of tasks) or in an older format (a file of
- * this very sweep and format that fails its checks is damaged, and is refused rather than
- * rebuilt), of the same model, seed and
+ * made by another sweep (another sweep text or number of tasks) or in an older format or layout
+ * (without checksums; a file of this very sweep and layout that fails its checks is damaged, and
+ * is refused rather than rebuilt), of the same model, seed and
  * generator, and every result in it (a done or diverged task) is a task of this sweep, so that
  * nothing is lost when the grown file replaces it. */
 static int can_grow(runner *r, const char *path) {
@@ -222,8 +222,8 @@ static int can_grow(runner *r, const char *path) {
     isw_store_table tab;
     isw_error ignored;
     if (isw_store_read_table(path, &tab, &ignored) != ISW_OK) return 0;
-    int ok = strcmp(tab.info.format, ISW_STORE_FORMAT) != 0 || strcmp(tab.info.spec_hash, r->layout.spec_hash) != 0 ||
-             tab.info.T != lay->T;
+    int ok = strcmp(tab.info.format, ISW_STORE_FORMAT) != 0 || !tab.has_checksums ||
+             strcmp(tab.info.spec_hash, r->layout.spec_hash) != 0 || tab.info.T != lay->T;
     for (const char *const *m = lay->match; *m; m++) {
         const char *have = !strcmp(*m, "model") ? tab.info.model : !strcmp(*m, "seed") ? tab.info.seed
                          : !strcmp(*m, "generator") ? tab.info.generator : NULL;
@@ -277,6 +277,55 @@ static isw_status origins_json(const char *const *files, int n, char **out, isw_
     return ISW_OK;
 }
 
+/* Rank 0: copies the finished rows of file `from` into the store (isw_store_import), adds them to
+ * *copied, and says what it refused: rows failing their checksum run here; a file of an older
+ * format has no checksums to check. */
+static isw_status import_one(runner *r, const isw_run_opts *o, const char *from, int origin, int64_t *copied,
+                             isw_error *err) {
+    isw_store_import_report rep;
+    isw_status st = isw_store_import(r->store, &r->layout.lay, from, origin, &rep, err);
+    if (st) return st;
+    *copied += rep.copied;
+    if (rep.refused > 0) {
+        char rows[160] = "";
+        size_t len = 0;
+        for (int64_t k = 0; k < rep.refused && k < ISW_IMPORT_SHOWN && len + 24 < sizeof rows; k++)
+            len += (size_t)snprintf(rows + len, sizeof rows - len, "%s%lld", k ? ", " : "", (long long)rep.refused_rows[k]);
+        sweep_say(r, ISW_SAY_WARNING, "%s: %lld finished row%s %s (row%s %s%s: damaged after %s written; iclsweep "
+                  "verify %s names each); not copied, %s here", from, (long long)rep.refused, rep.refused > 1 ? "s" : "",
+                  rep.refused > 1 ? "fail their checksums" : "fails its checksum", rep.refused > 1 ? "s" : "", rows,
+                  rep.refused > ISW_IMPORT_SHOWN ? ", ..." : "", rep.refused > 1 ? "they were" : "it was", from,
+                  rep.refused > 1 ? "they run" : "it runs");
+    }
+    if (!rep.checked && !o->quiet)
+        sweep_say(r, ISW_SAY_NOTE, "%s is of an older format, without checksums: no checksums to check", from);
+    return ISW_OK;
+}
+
+/* Rank 0, on a resume in place: every finished row is checked against its checksum; a row that
+ * fails (its data changed after it was written) is put back as creation made it, and runs again. */
+static isw_status rerun_damaged_rows(runner *r, const isw_run_opts *o, isw_error *err) {
+    int64_t T = r->layout.lay.T, n_bad = 0;
+    uint8_t *status = isw_malloc((size_t)T, err), *attempts = isw_malloc((size_t)T, err), *bad = isw_malloc((size_t)T, err);
+    isw_status st = status && attempts && bad ? isw_store_read_states(r->store, status, attempts, err) : ISW_EINTERNAL;
+    if (!st) st = isw_store_check_rows(r->store, status, bad, &n_bad, err);
+    char rows[160] = "";
+    size_t len = 0;
+    for (int64_t t = 0; !st && t < T; t++) {
+        if (!bad[t]) continue;
+        if (len + 24 < sizeof rows) len += (size_t)snprintf(rows + len, sizeof rows - len, "%s%lld", len ? ", " : "", (long long)t);
+        st = isw_store_reset_row(r->store, t, err);
+    }
+    if (!st && n_bad > 0)
+        sweep_say(r, ISW_SAY_WARNING, "%s: %lld finished row%s %s (row%s %s: damaged after %s written); %s again",
+                  o->out_path, (long long)n_bad, n_bad > 1 ? "s" : "", n_bad > 1 ? "fail their checksums" : "fails its checksum",
+                  n_bad > 1 ? "s" : "", rows, n_bad > 1 ? "they were" : "it was", n_bad > 1 ? "they run" : "it runs");
+    free(status);
+    free(attempts);
+    free(bad);
+    return st;
+}
+
 /* Creates path (collective), after checking there is room, and copies into it the finished rows
  * of the files in from[n] (rank 0); *copied counts them. */
 static isw_status create_store(runner *r, const isw_run_opts *o, const char *path, const char *const *from, int n,
@@ -304,11 +353,7 @@ static isw_status create_store(runner *r, const isw_run_opts *o, const char *pat
     double t0 = isw_now();
     if ((st = isw_store_create(path, lay, r->comm, &r->store, err))) return st;
     *copied = 0;
-    for (int i = 0; r->rank == 0 && !st && i < n; i++) {
-        int64_t k = 0;
-        st = isw_store_import(r->store, lay, from[i], i, &k, err);
-        *copied += k;
-    }
+    for (int i = 0; r->rank == 0 && !st && i < n; i++) st = import_one(r, o, from[i], i, copied, err);
     if (!o->quiet && r->rank == 0 && !st)
         sweep_say(r, ISW_SAY_NOTE, "created %s (%lld tasks x %lld log points) in %.2f s%s", path, (long long)lay->T,
                 (long long)lay->S, isw_now() - t0, n ? "" : "");
@@ -437,10 +482,8 @@ isw_status sweep_open_store(runner *r, const isw_run_opts *o, isw_error *err) {
     if (!st && r->rank == 0 && (st = isw_store_check_keys(r->store, lay, err)) == ISW_EINPUT)
         explain_difference(r, r->out, err);
     if ((st = sweep_agree(r, st, err))) return st;
-    for (int i = 0; r->rank == 0 && !st && i < o->n_from; i++) {
-        int64_t k = 0;
-        st = isw_store_import(r->store, lay, o->from[i], -1, &k, err);
-    }
+    if (r->rank == 0) st = rerun_damaged_rows(r, o, err);
+    for (int i = 0; r->rank == 0 && !st && i < o->n_from; i++) st = import_one(r, o, o->from[i], -1, &copied, err);
     return sweep_agree(r, st, err);
 }
 
