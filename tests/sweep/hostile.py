@@ -175,13 +175,34 @@ INTEGRITY_CASES = {
     "soft_link_cycle": (lambda f, T: f.__setitem__("traj/loop", h5py.SoftLink("/traj/loop")), 2, 2, "soft link"),
     "final_hard_link": (lambda f, T: link(f, "final/test_err", f["final/train_err"]), 2, 2, "hard links"),
     "traj_hard_link": (lambda f, T: link(f, "traj/test_err", f["traj/train_err"]), 2, 2, "hard links"),
-    "final_narrow_float": (lambda f, T: narrow_float(f, "final/test_err"), 0, 2, "another layout"),
-    "traj_narrow_float": (lambda f, T: narrow_float(f, "traj/train_loss"), 0, 2, "another layout"),
+    "final_narrow_float": (lambda f, T: narrow_float(f, "final/test_err"), 2, 2, "another layout"),
+    "traj_narrow_float": (lambda f, T: narrow_float(f, "traj/train_loss"), 2, 2, "another layout"),
     "status_swapped_enum": (lambda f, T: swapped_enum(f, T), 2, 2, "members or values"),
     "layout_complete_zero": (lambda f, T: set_attr(f, "layout_complete", np.int64(0)), 2, 2, "layout_complete"),
     "task_values": (lambda f, T: f["task"].__setitem__(Ellipsis, np.arange(T)[::-1]), 2, 2, "/task"),
     "log_point_values": (lambda f, T: bump(f, "log_point", 3), 0, 2, "/log_point"),
     "unfinished": (unfinished, 3, 0, "never finished"),
+    # a finished row's data changed after it was written: its checksum fails; status counts it as
+    # damaged (work remains), a resume runs it again
+    "final_nan_done": (lambda f, T: f["final/test_err"].__setitem__(3, np.nan), 3, 0, "row 3"),
+    "final_value_done": (lambda f, T: bump(f, "final/test_err", 3), 3, 0, "row 3"),
+    "traj_value_done": (lambda f, T: bump(f, "traj/train_loss", 3, 2), 3, 0, "row 3"),
+    "step_value_done": (lambda f, T: bump(f, "traj/step", 3, 1), 3, 0, "row 3"),
+    "param_done": (lambda f, T: bump(f, "tasks/noise", 5), 3, 0, "row 5"),
+    "choice_param_done": (lambda f, T: f["tasks/label_map"].__setitem__(5, b"ranxom"), 3, 0, "row 5"),
+    "key_done": (lambda f, T: bump(f, "tasks/key", 2), 3, 0, "row 2"),
+    "steps_done_done": (lambda f, T: bump(f, "tasks/steps_done", 6), 3, 0, "row 6"),
+    "checksum_done": (lambda f, T: bump(f, "tasks/checksum", 4), 3, 0, "row 4"),
+    "done_to_diverged": (lambda f, T: f["tasks/status"].__setitem__(1, 4), 3, 0, "row 1"),
+    "checksum_zero": (lambda f, T: f["tasks/checksum"].__setitem__(0, 0), 3, 0, "row 0"),
+    # the checksums themselves unreadable: nothing can be trusted
+    "covers_damaged": (lambda f, T: f["tasks/checksum"].attrs.__setitem__(
+        "covers", f["tasks/checksum"].attrs["covers"].replace("final/test_err", "final/nothing")), 2, 2, "covers"),
+    "covers_drops_metric": (lambda f, T: f["tasks/checksum"].attrs.__setitem__(
+        "covers", f["tasks/checksum"].attrs["covers"].replace(" final/test_err", "")), 2, 2, "covers"),
+    # an older format: no checksums to check; a resume rewrites it with them
+    "older_format": (lambda f, T: (f["tasks"].__delitem__("checksum"), set_attr(f, "format", "iclsweep/2")), 0, 0,
+                     "no checksums"),
 }
 
 

@@ -7,6 +7,7 @@ on the build before the fix (a hang, a write into another file, a silent roundin
 Run by hand: ICLSWEEP_BIN=build/iclsweep ICLSWEEP_SRC=. /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/sweep/test_integrity.py
 """
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -19,8 +20,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile  # noqa: E402
-from common import ENV, command, run, same_results, states, wait_for_done  # noqa: E402
+from common import ENV, SRC, command, run, same_results, states, wait_for_done  # noqa: E402
 from sweeps import LONGER, TINY  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.abspath(SRC), "analysis"))
+import iclsweep  # noqa: E402  (the Python reader: the same cases, the same answers)
 
 GROWN = TINY.replace("lr: [1, 5]", "lr: [1, 2, 5]")
 
@@ -67,8 +71,16 @@ def case_dir(tmp_path, files):
 
 # ---- crafted files: links, float layouts, enums, coordinates, unfinished creations --------------
 
+def damaged_row(case):
+    """The row a damaged-row case changed ("row 3" -> 3), or None."""
+    words = hostile.INTEGRITY_CASES[case][3]
+    return int(words.split()[1]) if words.startswith("row ") else None
+
+
 @pytest.mark.parametrize("case", sorted(hostile.INTEGRITY_CASES))
 def test_crafted_file(case, files, case_dir):
+    """status, verify, the Python reader and run --resume on each crafted file: the answer of the
+    case, never a crash, a hang, a write into another file, or a damaged row taken for a result."""
     _, want_status, want_resume, words = hostile.INTEGRITY_CASES[case]
     path = str(case_dir / f"{case}.h5")
     shutil.copyfile(files["corpus"][case], path)
@@ -78,6 +90,16 @@ def test_crafted_file(case, files, case_dir):
     assert rc == want_status, f"status: {out}"
     if want_status == 2:
         assert path in out and words in out, out
+    row = damaged_row(case)
+    if row is not None:
+        assert "damaged" in out, out
+        rc, out = limited(1, "verify", path)
+        assert rc == 2 and f"row {row} (" in out and out.count(": row ") == 1, f"verify: {out}"
+        df = iclsweep.load(path, warn=False)
+        assert df.attrs["damaged_rows"] == {path: [row]} and df["status"].iloc[row] == "failed"
+    elif want_status == 2:
+        with pytest.raises(iclsweep.NotAnIclsweepFile, match=words):
+            iclsweep.load(path, warn=False)
     rc, out = limited(1, "run", files["sweep"], "-o", path, "--resume", "--quiet")
     assert rc == want_resume, f"resume: {out}"
     if want_resume == 2:
@@ -85,6 +107,8 @@ def test_crafted_file(case, files, case_dir):
         assert digest(path) == before, "a refused file is left as it was"
     else:
         assert not same_results(path, files["valid"]), "the resume finished the file as a fresh run would"
+        rc, out = limited(1, "verify", path)
+        assert rc == 0 and "all 8 finished rows match" in out, out
     assert digest(victim) == victim_before, "no byte of another file changed"
 
 
@@ -333,6 +357,80 @@ def test_damaged_coordinates_are_not_a_grow(files, tmp_path):
     shutil.copyfile(files["corpus"]["log_point_values"], path)
     rc, log = limited(1, "run", files["sweep"], "-o", path, "--resume")
     assert rc == 2 and "/log_point[3]" in log and "grew" not in log, log
+
+
+# ---- checksums: --from, merge, older formats ------------------------------------------------------
+
+def damage(path, row):
+    with h5py.File(path, "r+") as f:
+        hostile.bump(f, "final/test_err", row)
+
+
+def test_from_refuses_damaged_rows(files, tmp_path):
+    """--from copies only the rows whose checksum holds: a damaged one is trained here, and the new
+    file equals a fresh run."""
+    old = str(tmp_path / "old.h5")
+    shutil.copyfile(files["valid"], old)
+    damage(old, 3)
+    new = str(tmp_path / "new.h5")
+    rc, log = limited(2, "run", files["sweep"], "-o", new, "--from", old)
+    assert rc == 0 and "1 finished row fails its checksum (row 3" in log and "copied 7 finished tasks" in log, log
+    with h5py.File(new, "r") as f:
+        origin = f["tasks/origin"][()]
+    assert origin[3] == -1 and (np.delete(origin, 3) == 0).all(), origin
+    assert not same_results(new, files["valid"])
+
+
+def test_merge_refuses_damaged_rows(files, tmp_path):
+    """merge leaves a damaged row of a shard unfinished (exit 3); a resume finishes it."""
+    shards = []
+    for k in (1, 2):
+        out = str(tmp_path / f"shard{k}.h5")
+        rc, log = run(1, "run", files["sweep"], "-o", out, "--shard", f"{k}/2", "--quiet")
+        assert rc == 0, log
+        shards.append(out)
+    damage(shards[0], 0)
+    merged = str(tmp_path / "merged.h5")
+    rc, log = limited(1, "merge", *shards, "-o", merged)
+    assert rc == 3 and "fails its checksum (row 0" in log and "merged 7 of 8" in log, log
+    rc, log = limited(1, "run", files["sweep"], "-o", merged, "--resume", "--quiet")
+    assert rc == 0, log
+    assert not same_results(merged, files["valid"])
+
+
+def test_older_format_without_checksums(files, tmp_path):
+    """A file of an older format has no checksums: status, verify, --from and the reader read it
+    and say there are none to check; a resume rewrites it with them."""
+    old = str(tmp_path / "old.h5")
+    shutil.copyfile(files["corpus"]["older_format"], old)
+    rc, out = limited(1, "status", old)
+    assert rc == 0 and "no checksums to check" in out, out
+    rc, out = limited(1, "verify", old, "--json")
+    assert rc == 0 and '"checksums": false' in out, out
+    assert iclsweep.load(old, warn=False).attrs["checksums"] == {old: False}
+    new = str(tmp_path / "new.h5")
+    rc, log = limited(1, "run", files["sweep"], "-o", new, "--from", old)
+    assert rc == 0 and "no checksums to check" in log and "copied 8" in log, log
+    rc, log = limited(1, "run", files["sweep"], "-o", old, "--resume", "--quiet")
+    assert rc == 0, log
+    rc, out = limited(1, "verify", old, new)
+    assert rc == 0 and out.count("all 8 finished rows match their checksums") == 2, out
+
+
+def test_verify_json_and_several_files(files, tmp_path):
+    """verify --json: one object per file, each bad row with its task, key and reason; a file that
+    is not a result is one object with its error; exit 2 when anything failed."""
+    bad = str(tmp_path / "bad.h5")
+    shutil.copyfile(files["valid"], bad)
+    damage(bad, 6)
+    junk = str(tmp_path / "junk.h5")
+    with open(junk, "w") as f:
+        f.write("not hdf5\n")
+    rc, out = limited(1, "verify", files["valid"], bad, junk, "--json")
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert rc == 2 and [d["ok"] for d in docs] == [True, False, False], out
+    assert [b["row"] for b in docs[1]["bad"]] == [6] and docs[1]["bad"][0]["task"] == 6
+    assert "not an HDF5 file" in docs[2]["error"]
 
 
 if __name__ == "__main__":
