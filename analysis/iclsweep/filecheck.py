@@ -169,9 +169,11 @@ def check_links(f, path):
         elif info.type != h5py.h5l.TYPE_HARD:
             problem.append(f"{shown} is {_LINK_WORDS.get(info.type, 'a user-defined link')}; a "
                            f"result file holds no links")
-        elif h5py.h5o.get_info(f.id, name).rc != 1:
-            problem.append(f"{shown} is one of {h5py.h5o.get_info(f.id, name).rc} names of one "
-                           f"object (hard links); a result file holds no links")
+        else:
+            rc = h5py.h5o.get_info(f.id, name).rc
+            if rc != 1:
+                problem.append(f"{shown} is one of {rc} names of one object (hard links); a result "
+                               f"file holds no links")
         return 1 if problem else None
 
     f.id.links.visit(visit, info=True)
@@ -340,7 +342,8 @@ def _probe_here(path):
     with f:
         check_links(f, path)  # before anything is read through a link
         _read_attributes(f)
-        check_open(f, path)
+        _, T, S, _, _ = header(f, path)
+        check_datasets(f, path, T, S)
     return None
 
 

@@ -170,7 +170,8 @@ def inspect(path):
     data. Raises NotAnIclsweepFile (naming the file and the problem) for anything else."""
     path = os.fspath(path)
     with open_h5(path) as f, reading(path, "its description"):
-        attrs, _, _, grid, theory = filecheck.check_open(f, path)
+        # open_h5's probe checked the links and datasets of this very file (its identity)
+        attrs, _, _, grid, theory = filecheck.header(f, path)
         names = list(f["tasks"].keys())
         settings = [n for n in names if n.endswith("_setting") and n[:-8] in names]
         params = [n for n in names if n not in BOOKKEEPING and n not in settings]

@@ -46,7 +46,8 @@ def other_enum(T, extra=False, names=None):
 
 STR = h5py.string_dtype()
 
-# name -> (mutation, the commands that read what it breaks: "status", "resume" or both)
+# name -> (mutation, the commands that read what it breaks: "status", "resume" or both; status reads
+# /traj and /final too, to check finished rows against their checksums)
 CASES = {
     "format_array": (lambda f, T: set_attr(f, "format", ["iclsweep/2"] * 64, STR), "both"),
     "sweep_array": (lambda f, T: set_attr(f, "sweep", ["model: concept"] * 64, STR), "both"),
@@ -71,9 +72,9 @@ CASES = {
     "status_extra_member": (lambda f, T: replace(f, "tasks/status", *other_enum(T, extra=True)), "both"),
     "status_value_7": (lambda f, T: write_raw_status(f, 7), "both"),
     "status_chunked": (lambda f, T: replace(f, "tasks/status", *other_enum(T), chunks=(1,)), "both"),
-    "traj_int8": (lambda f, T: replace(f, "traj/train_loss", np.zeros(f["traj/train_loss"].shape, dtype="i1")), "resume"),
-    "final_missing": (lambda f, T: f.__delitem__("final/test_err"), "resume"),
-    "traj_group_missing": (lambda f, T: f.__delitem__("traj"), "resume"),
+    "traj_int8": (lambda f, T: replace(f, "traj/train_loss", np.zeros(f["traj/train_loss"].shape, dtype="i1")), "both"),
+    "final_missing": (lambda f, T: f.__delitem__("final/test_err"), "both"),
+    "traj_group_missing": (lambda f, T: f.__delitem__("traj"), "both"),
     "key_string": (lambda f, T: replace(f, "tasks/key", np.array(["k"] * T, dtype=object), STR), "both"),
     "key_2d": (lambda f, T: replace(f, "tasks/key", np.zeros((T, 2), dtype="u8")), "both"),
     "error_vlen": (lambda f, T: replace(f, "tasks/error", np.array([""] * T, dtype=object), STR), "both"),

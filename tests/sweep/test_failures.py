@@ -127,7 +127,8 @@ def refusals(w):
     with h5py.File(half, "a") as f:
         del f.attrs["layout_complete"]
     rc, log = run(2, "run", sweep, "-o", half, "--resume", "--quiet")
-    check(rc == 2 and "creation never finished" in log, f"half-created file: {rc} {log}")
+    # a finished file that lost layout_complete is damaged, not a creation to start again (issue 20)
+    check(rc == 2 and "damaged (not an unfinished creation)" in log, f"half-created file: {rc} {log}")
     rc, log = run(1, "run", sweep, "-o", w.file("nodir/x.h5"), "--quiet")
     check(rc == 2 and "nodir/x.h5" in log and "No such file or directory" in log, f"unwritable output: {rc} {log}")
     rc, log = run(1, "run", sweep, "--quiet")
