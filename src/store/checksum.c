@@ -212,7 +212,7 @@ static void hash_source(void *ctx, const char *group, const char *name, const ch
     }
 }
 
-uint64_t isw_store_checksum(isw_store *st, int64_t t, const double *traj, const double *final, int state,
+uint64_t isw_store_row_checksum(isw_store *st, int64_t t, const double *traj, const double *final, int state,
                             int64_t steps_done) {
     const isw_store_layout *lay = st->lay;
     isw_store_row row;

@@ -139,7 +139,7 @@ static isw_status copy_row(isw_store *st, const isw_store_layout *lay, const isw
                             is_traj ? lay->traj[k].name : lay->final[k].name, (long long)t, isw_h5_reason());
     }
     int32_t org = origin;
-    uint64_t sum = isw_store_checksum(st, t, b->row_traj, b->row_final, tab->status[s], tab->steps_done[s]);
+    uint64_t sum = isw_store_row_checksum(st, t, b->row_traj, b->row_final, tab->status[s], tab->steps_done[s]);
     const void *cells[] = {&tab->attempts[s], &tab->rank[s], &tab->wall_s[s], &tab->steps_done[s],
                            tab->error[s], &org, &sum, &tab->status[s]};
     const int cols[] = {COL_attempts, COL_rank, COL_wall_s, COL_steps_done, COL_error, COL_origin, COL_checksum, COL_status};

@@ -54,7 +54,7 @@ isw_status isw_store_write_result(isw_store *st, int64_t t, const double *traj, 
         if (!isw_h5_write_rows(st->final[i], st->dxpl, H5T_NATIVE_DOUBLE, t, 1, 1, final + i))
             return write_fail(err, st, "/final/", st->final_defs[i].name, t);
     uint8_t s = (uint8_t)state;
-    uint64_t sum = isw_store_checksum(st, t, traj, final, state, steps_done);
+    uint64_t sum = isw_store_row_checksum(st, t, traj, final, state, steps_done);
     if (!put_cell(st, COL_wall_s, t, &wall_s)) return write_fail(err, st, "/tasks/", "wall_s", t);
     if (!put_cell(st, COL_steps_done, t, &steps_done)) return write_fail(err, st, "/tasks/", "steps_done", t);
     if (!put_cell(st, COL_error, t, msg)) return write_fail(err, st, "/tasks/", "error", t);

@@ -115,10 +115,6 @@ hid_t isw_h5_open_checked(hid_t file, const char *name, hid_t want, int rank, in
 /* What a checksum covers for lay, as the text of the covers attribute (malloc'd; NULL when out
  * of memory). */
 char *isw_store_covers(const isw_store_layout *lay);
-/* The checksum of row t of st with these results (traj [n_traj, S], final [n_final]), its state
- * and steps_done; its identity and parameters come from st's layout. */
-uint64_t isw_store_checksum(isw_store *st, int64_t t, const double *traj, const double *final, int state,
-                            int64_t steps_done);
 /* A checker: the datasets a checksum covers, opened, and buffers for a block of rows. */
 typedef struct isw_checker isw_checker;
 /* From a file opened serially, after its header was read (T, S): the datasets its covers

@@ -172,6 +172,12 @@ typedef struct {
 isw_status isw_store_import(isw_store *st, const isw_store_layout *lay, const char *src, int origin,
                             isw_store_import_report *rep, isw_error *err);
 
+/* The checksum row t of st carries once written with these results (traj [n_traj, S], final
+ * [n_final]), state and steps_done (isw_store_write_result writes it; its identity and parameters
+ * come from st's layout; docs/file-format.md says what it covers). Never 0. */
+uint64_t isw_store_row_checksum(isw_store *st, int64_t t, const double *traj, const double *final, int state,
+                                int64_t steps_done);
+
 /* Why a finished (done or diverged) row is not trusted; ISW_ROW_OK when it is. */
 typedef enum { ISW_ROW_OK, ISW_ROW_CHECKSUM, ISW_ROW_NO_CHECKSUM, ISW_ROW_PADDING } isw_row_fault;
 /* The fault in words ("its data does not match its checksum ..."). */
