@@ -367,11 +367,13 @@ def damage(path, row):
 
 
 def test_from_refuses_damaged_rows(files, tmp_path):
-    """--from copies only the rows whose checksum holds: a damaged one is trained here, and the new
-    file equals a fresh run."""
+    """--from copies only the rows whose checksum holds (and plan --from counts only those): a
+    damaged one is trained here, and the new file equals a fresh run."""
     old = str(tmp_path / "old.h5")
     shutil.copyfile(files["valid"], old)
     damage(old, 3)
+    rc, log = limited(1, "plan", files["sweep"], "--from", old, "--no-time", "--list", "0")
+    assert rc == 0 and "7 of 8 tasks are finished there" in log and "1 finished row there fails its checksum" in log, log
     new = str(tmp_path / "new.h5")
     rc, log = limited(2, "run", files["sweep"], "-o", new, "--from", old)
     assert rc == 0 and "1 finished row fails its checksum (row 3" in log and "copied 7 finished tasks" in log, log
