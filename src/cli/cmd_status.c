@@ -101,20 +101,12 @@ static void format_seconds(double s, char *buf, size_t size) {
     else snprintf(buf, size, "%.1f h", s / 3600);
 }
 
-/* Prints text from the file with control characters escaped (a crafted name must not drive the
- * terminal). */
-static void print_safe(const char *text) {
-    char buf[2048];
-    isw_text_escape(buf, sizeof buf, text);
-    fputs(buf, stdout);
-}
-
 static void print_text(const char *path, const isw_store_table *tab, const summary *s, const char *owner) {
-    print_safe(path);
+    cli_print_safe(path);
     printf(": sweep ");
-    print_safe(tab->info.name);
+    cli_print_safe(tab->info.name);
     printf(", model ");
-    print_safe(tab->info.model);
+    cli_print_safe(tab->info.model);
     printf(", %lld tasks\n", (long long)tab->info.T);
     for (int st = 0; st < ISW_TASK_N_STATES; st++)
         printf("  %-9s %10lld  %5.1f%%\n", isw_task_state_name(st), (long long)s->counts[st],
@@ -122,14 +114,14 @@ static void print_text(const char *path, const isw_store_table *tab, const summa
     if (s->damaged) {
         printf("  %-9s %10lld  %5.1f%%  finished, but failing their checksums (iclsweep verify ", "damaged",
                (long long)s->damaged, tab->info.T ? 100.0 * (double)s->damaged / (double)tab->info.T : 0.0);
-        print_safe(path);
+        cli_print_safe(path);
         printf(" names them; a resume runs them again)\n");
     }
     if (!s->checked) printf("checksums: none in this format (%s); no checksums to check\n", tab->info.format);
     if (s->n_reasons) printf("failures and divergences by reason (# stands for numbers):\n");
     for (int k = 0; k < s->n_reasons; k++) {
         printf("  %8lld  ", (long long)s->reason_counts[k]);
-        print_safe(s->reasons[k]);
+        cli_print_safe(s->reasons[k]);
         printf("\n");
     }
     if (s->other_reasons) printf("  %8lld  (other reasons)\n", (long long)s->other_reasons);
@@ -144,7 +136,7 @@ static void print_text(const char *path, const isw_store_table *tab, const summa
     }
     if (owner) {
         printf("being written by a run: ");
-        print_safe(owner);
+        cli_print_safe(owner);
         printf("\n");
     }
     if (s->remaining > 0) printf("work remains: %lld tasks (continue with iclsweep run SWEEP -o %s --resume)\n",
@@ -155,17 +147,6 @@ static void print_text(const char *path, const isw_store_table *tab, const summa
     else printf("complete\n");
 }
 
-/* Writes text as a JSON string (quotes, backslashes and control characters escaped). */
-static void json_string(const char *text) {
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-        if (*c == '"' || *c == '\\') printf("\\%c", *c);
-        else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
-        else putchar(*c);
-    }
-    putchar('"');
-}
-
 static void json_number(double v) {
     if (isfinite(v)) printf("%.6g", v);
     else printf("null");
@@ -173,13 +154,13 @@ static void json_number(double v) {
 
 static void print_json(const char *path, const isw_store_table *tab, const summary *s, const char *owner) {
     printf("{\"file\": ");
-    json_string(path);
+    cli_json_string(path);
     printf(", \"sweep\": ");
-    json_string(tab->info.name);
+    cli_json_string(tab->info.name);
     printf(", \"model\": ");
-    json_string(tab->info.model);
+    cli_json_string(tab->info.model);
     printf(", \"generator\": ");
-    json_string(tab->info.generator);
+    cli_json_string(tab->info.generator);
     printf(", \"tasks\": %lld, \"counts\": {", (long long)tab->info.T);
     for (int st = 0; st < ISW_TASK_N_STATES; st++)
         printf("%s\"%s\": %lld", st ? ", " : "", isw_task_state_name(st), (long long)s->counts[st]);
@@ -195,11 +176,11 @@ static void print_json(const char *path, const isw_store_table *tab, const summa
     printf(", \"failures\": [");
     for (int k = 0; k < s->n_reasons; k++) {
         printf("%s{\"reason\": ", k ? ", " : "");
-        json_string(s->reasons[k]);
+        cli_json_string(s->reasons[k]);
         printf(", \"count\": %lld}", (long long)s->reason_counts[k]);
     }
     printf("], \"owner\": ");
-    if (owner) json_string(owner);
+    if (owner) cli_json_string(owner);
     else printf("null");
     printf("}\n");
 }
@@ -220,13 +201,13 @@ static isw_status unfinished_report(const status_job *job, isw_status st, isw_er
         return st;
     if (job->json) {
         printf("{\"file\": ");
-        json_string(job->path);
+        cli_json_string(job->path);
         printf(", \"creation_finished\": false, \"complete\": false, \"exit_code\": %d}\n", ISW_ESTOPPED);
     } else {
-        print_safe(job->path);
+        cli_print_safe(job->path);
         printf(": its creation never finished (the job creating it was stopped); it holds no results\n"
                "work remains: every task (iclsweep run SWEEP -o ");
-        print_safe(job->path);
+        cli_print_safe(job->path);
         printf(" --resume creates it again)\n");
     }
     isw_error_clear(err);

@@ -17,23 +17,6 @@ typedef struct {
     int json;
 } verify_job;
 
-static void print_safe(const char *text) {
-    char buf[4 * 1024];
-    isw_text_escape(buf, sizeof buf, text);
-    fputs(buf, stdout);
-}
-
-/* Writes text as a JSON string (quotes, backslashes and control characters escaped). */
-static void json_string(const char *text) {
-    putchar('"');
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-        if (*c == '"' || *c == '\\') printf("\\%c", *c);
-        else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
-        else putchar(*c);
-    }
-    putchar('"');
-}
-
 /* Prints the verdict on one readable file; returns ISW_OK when every finished row holds. */
 static isw_status report(const verify_job *job, const isw_store_table *tab, const uint8_t *bad, int checked) {
     int64_t T = tab->info.T, finished = 0, n_bad = 0;
@@ -43,9 +26,9 @@ static isw_status report(const verify_job *job, const isw_store_table *tab, cons
     }
     if (job->json) {
         printf("{\"file\": ");
-        json_string(job->path);
+        cli_json_string(job->path);
         printf(", \"format\": ");
-        json_string(tab->info.format);
+        cli_json_string(tab->info.format);
         printf(", \"checksums\": %s, \"rows\": %lld, \"finished\": %lld, \"checked\": %lld, \"bad\": [",
                checked ? "true" : "false", (long long)T, (long long)finished, (long long)(checked ? finished : 0));
         int64_t k = 0;
@@ -53,7 +36,7 @@ static isw_status report(const verify_job *job, const isw_store_table *tab, cons
             if (!bad[t]) continue;
             printf("%s{\"row\": %lld, \"task\": %lld, \"key\": \"%016llx\", \"why\": ", k++ ? ", " : "", (long long)t,
                    (long long)tab->task[t], (unsigned long long)tab->key[t]);
-            json_string(isw_row_fault_text(bad[t]));
+            cli_json_string(isw_row_fault_text(bad[t]));
             putchar('}');
         }
         printf("], \"ok\": %s, \"exit_code\": %d}\n", n_bad ? "false" : "true", n_bad ? ISW_EINPUT : ISW_OK);
@@ -61,11 +44,11 @@ static isw_status report(const verify_job *job, const isw_store_table *tab, cons
     }
     for (int64_t t = 0; t < T; t++) {
         if (!bad[t]) continue;
-        print_safe(job->path);
+        cli_print_safe(job->path);
         printf(": row %lld (task %lld, key %016llx, %s): %s\n", (long long)t, (long long)tab->task[t],
                (unsigned long long)tab->key[t], isw_task_state_name(tab->status[t]), isw_row_fault_text(bad[t]));
     }
-    print_safe(job->path);
+    cli_print_safe(job->path);
     if (!checked)
         printf(": format %s has no checksums; no checksums to check (%lld finished rows)\n", tab->info.format,
                (long long)finished);
@@ -99,9 +82,9 @@ static void report_unreadable(const verify_job *job, const isw_error *e) {
         return;
     }
     printf("{\"file\": ");
-    json_string(job->path);
+    cli_json_string(job->path);
     printf(", \"error\": ");
-    json_string(e->msg);
+    cli_json_string(e->msg);
     printf(", \"ok\": false, \"exit_code\": %d}\n", e->code);
     fflush(stdout);
 }

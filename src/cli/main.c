@@ -201,6 +201,22 @@ void cli_print_error(const isw_error *err) {
     fflush(stderr);
 }
 
+void cli_print_safe(const char *text) {
+    char buf[4 * 1024];
+    isw_text_escape(buf, sizeof buf, text);
+    fputs(buf, stdout);
+}
+
+void cli_json_string(const char *text) {
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\') printf("\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
+        else putchar(*c);
+    }
+    putchar('"');
+}
+
 void cli_md_cell(FILE *out, const char *text) {
     for (const char *c = text; *c; c++) {
         if (*c == '|') fputc('\\', out); /* a bare | would end the table cell */

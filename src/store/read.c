@@ -33,14 +33,22 @@ static isw_status check_regular(const char *path, isw_error *err) {
     return ISW_OK;
 }
 
-/* Opens path read-only after checking it is a regular HDF5 file. */
-static isw_status open_readonly(const char *path, hid_t *file, isw_error *err) {
+/* Opens path read-only after checking it is a regular HDF5 file (nothing more: the probe's and
+ * peek's open). */
+static isw_status open_plain(const char *path, hid_t *file, isw_error *err) {
     isw_status rc = check_regular(path, err);
     if (rc) return rc;
     isw_h5_setup();
     if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
     if ((*file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
+    return ISW_OK;
+}
+
+/* open_plain, and a file holding links refused. */
+static isw_status open_readonly(const char *path, hid_t *file, isw_error *err) {
+    isw_status rc = open_plain(path, file, err);
+    if (rc) return rc;
     char why[512];
     if (!isw_h5_check_links(*file, why, sizeof why)) {
         H5Fclose(*file);
@@ -330,12 +338,9 @@ static herr_t probe_object(hid_t root, const char *name, const H5O_info_t *info,
 
 static isw_status probe(void *ctx, isw_error *err) {
     const char *path = ctx;
-    isw_status rc = check_regular(path, err);
+    hid_t f = -1;
+    isw_status rc = open_plain(path, &f, err);
     if (rc) return rc;
-    isw_h5_setup();
-    if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
     H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_NATIVE, probe_object, NULL, H5O_INFO_BASIC);
     H5Fclose(f);
     return ISW_OK;
@@ -365,12 +370,9 @@ static isw_status peek(void *ctx, isw_error *err) {
     isw_store_peek_info *out = ctx;
     const char *path = out->path;
     memset(out->answer, 0, sizeof out->answer);
-    isw_status rc = check_regular(path, err);
+    hid_t f = -1;
+    isw_status rc = open_plain(path, &f, err);
     if (rc) return rc;
-    isw_h5_setup();
-    if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
     char why[512], *text = NULL;
     if (!isw_h5_check_links(f, why, sizeof why)) rc = isw_fail(err, ISW_EINPUT, "%s: %s", path, why);
     if (!rc && isw_h5_get_text_attr(f, "format", MAX_TEXT_ATTR, &text, why, sizeof why) == 1)

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import sys
 import time
 
 import h5py
@@ -17,6 +18,9 @@ import pytest
 import iclsweep
 from iclsweep import checksum, cli, contain, filecheck
 from files import concept
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sweep"))
+import hostile  # noqa: E402  (the crafted cases' mutations)
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data")
 
@@ -85,17 +89,6 @@ def test_links_are_refused(toy, tmp_path, make, words):
     refused(toy, words)
 
 
-def narrow(f, name):
-    vals = f[name][()]
-    del f[name]
-    t = h5py.h5t.IEEE_F64LE.copy()
-    t.set_fields(63, 52, 11, 32, 20)
-    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
-    dcpl.set_layout(h5py.h5d.CONTIGUOUS)
-    ds = h5py.h5d.create(f.id, name.encode(), t, h5py.h5s.create_simple(vals.shape), dcpl=dcpl)
-    ds.write(h5py.h5s.ALL, h5py.h5s.ALL, vals)
-
-
 def set_status(f, row, value):
     ds = f["tasks/status"]
     space = ds.id.get_space()
@@ -104,7 +97,7 @@ def set_status(f, row, value):
 
 
 @pytest.mark.parametrize("damage, words", [
-    (lambda f: narrow(f, "final/test_err"), "another layout"),
+    (lambda f: hostile.narrow_float(f, "final/test_err"), "another layout"),
     (lambda f: set_status(f, 3, 200), "/tasks/status of row 3 is 200"),
     (lambda f: f.attrs.__setitem__("name", np.bytes_(b"caf\xe9 \xff")), "attribute name is not UTF-8"),
     (lambda f: f.attrs.__setitem__("grid", json.dumps([1, 2])), "does not describe dimensions"),

@@ -18,26 +18,15 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import flips  # noqa: E402
-import hostile  # noqa: E402
-from common import ENV, command, run  # noqa: E402
-from sweeps import TINY  # noqa: E402
+from common import ENV, command  # noqa: E402
 
 SEED = 20
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
+def corpus(tiny_corpus):
     """A valid file of the tiny sweep (made by this build: with checksums) and the crafted corpus."""
-    d = tmp_path_factory.mktemp("flips")
-    sweep = str(d / "tiny.yaml")
-    with open(sweep, "w") as f:
-        f.write(TINY)
-    valid = str(d / "valid.h5")
-    rc, log = run(1, "run", sweep, "-o", valid, "--quiet")
-    assert rc == 0, log
-    crafted = [p for p, _ in hostile.build(valid, str(d / "corpus")).values()]
-    crafted += list(hostile.build_integrity(valid, str(d / "corpus")).values())
-    return {"dir": d, "valid": valid, "crafted": sorted(crafted)}
+    return tiny_corpus
 
 
 def test_status_300_flips(corpus, tmp_path):

@@ -48,17 +48,9 @@ def limited(np_, *args, timeout=60):
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tiny_corpus):
     """The tiny sweep, a finished file of it (valid.h5) and the crafted corpus made from it."""
-    d = tmp_path_factory.mktemp("integrity")
-    sweep = str(d / "tiny.yaml")
-    with open(sweep, "w") as f:
-        f.write(TINY)
-    valid = str(d / "valid.h5")
-    rc, log = run(1, "run", sweep, "-o", valid, "--quiet")
-    assert rc == 0, log
-    corpus = hostile.build_integrity(valid, str(d / "corpus"))
-    return {"dir": d, "sweep": sweep, "valid": valid, "corpus": corpus}
+    return tiny_corpus
 
 
 @pytest.fixture
@@ -243,6 +235,14 @@ def test_symbolic_link_output_writes_its_file(files, tmp_path):
     assert not os.path.exists(tmp_path / "nowhere")
 
 
+def plant(kind, path, victim):
+    """Puts at path what a run must never write through: a symbolic or hard link to victim, a copy
+    of it (someone's file), a FIFO or a folder."""
+    {"symlink": lambda: os.symlink(victim, path), "hardlink": lambda: os.link(victim, path),
+     "other_file": lambda: shutil.copyfile(victim, path), "fifo": lambda: os.mkfifo(path),
+     "folder": lambda: os.mkdir(path)}[kind]()
+
+
 @pytest.mark.parametrize("kind", ["symlink", "hardlink", "fifo"])
 def test_lock_file_is_never_followed(kind, files, tmp_path):
     """OUT.h5.lock that is a link (or not a regular file) is refused, never written through: the
@@ -252,13 +252,7 @@ def test_lock_file_is_never_followed(kind, files, tmp_path):
     victim = str(tmp_path / "victim.txt")
     with open(victim, "w") as f:
         f.write("precious\n")
-    lock = out + ".lock"
-    if kind == "symlink":
-        os.symlink(victim, lock)
-    elif kind == "hardlink":
-        os.link(victim, lock)
-    else:
-        os.mkfifo(lock)
+    plant(kind, out + ".lock", victim)
     rc, log = limited(1, "run", files["sweep"], "-o", out, "--resume", "--quiet")
     assert rc == 2 and "lock file" in log, log
     with open(victim) as f:
@@ -303,13 +297,7 @@ def test_growing_never_overwritten(kind, to_grow, tmp_path):
     victim = str(tmp_path / "victim.txt")
     with open(victim, "w") as f:
         f.write("precious\n")
-    growing = out + ".growing"
-    if kind == "symlink":
-        os.symlink(victim, growing)
-    elif kind == "other_file":
-        shutil.copyfile(victim, growing)
-    else:
-        os.mkdir(growing)
+    plant(kind, out + ".growing", victim)
     before = digest(out)
     rc, log = limited(1, "run", grown, "-o", out, "--resume", "--quiet")
     assert rc == 2 and ".growing" in log and "never overwritten" in log, log
