@@ -2,7 +2,10 @@
  * and an estimate of what is left, as text or as one JSON object; the exit code says what a job
  * script needs (0 complete, 3 work remains, 4 only failed tasks remain, 2 not a readable result).
  * Reads the file serially while a sweep may still be writing it: the layout never changes after
- * creation, so the columns it reads are always where it expects. */
+ * creation, so the columns it reads are always where it expects. Finished rows are results only
+ * where their checksum holds (isw_store_verify, read after the status column: a row's checksum is
+ * written before its status): one that fails counts as damaged, work that remains. A file whose
+ * creation never finished says so (exit 3: a resume creates it again). */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>

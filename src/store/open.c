@@ -4,9 +4,11 @@
  * A resume must never mix rows of two different sweeps, programs or generators in one file, and a
  * crafted file must never be written to or read past its datasets. So rank 0 first checks,
  * serially and read-only, the header (format, completed creation, the root attributes the layout
- * says must match, task and log-point counts) and every dataset the layout names (type, rank,
- * shape, storage); then all ranks open the file collectively, running the same checks on the
- * same metadata; then rank 0 compares the stored task identities row by row with raw reads only
+ * says must match, task and log-point counts), that the file holds no links, every dataset the
+ * layout names (type in its whole layout, rank, shape, storage), the coordinates (/task,
+ * /log_point) and what the checksums cover; then all ranks open the file collectively, running
+ * the same checks on the same metadata and keeping every dataset open; then rank 0 checks the
+ * finished rows' checksums and compares the stored task identities row by row with raw reads only
  * (with collective metadata on, a metadata read by one rank alone would wait for the others). */
 #include <stdio.h>
 #include <stdlib.h>
