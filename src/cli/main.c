@@ -79,8 +79,18 @@ static const command commands[] = {
      "who writes the file; works while the sweep runs",
      "  --json    one JSON object: counts, remaining, complete, finished, checkpointed (tasks in\n"
      "            progress with a checkpoint), checkpoint_steps, task time used and left, owner\n"
+     "finished rows are checked against their checksums: one that fails is damaged, work to redo\n"
      "exit codes: 0 complete (every task done or diverged); 3 work remains (resume it);\n"
      "            4 only failed tasks remain (resume with --retry-failed); 2 not a result file\n"},
+    {"verify", cmd_verify, "iclsweep verify OUT.h5... [--json]",
+     "check every finished row of each file against its checksum, naming each\n"
+     "row that fails (data changed after it was written: a flipped bit, a tool)",
+     "  --json    one JSON object per file: checksums, finished, checked, bad rows (row, task, key,\n"
+     "            why), ok, exit_code\n"
+     "exit codes: 0 every finished row holds (or a file of an older format: no checksums to check);\n"
+     "            2 a row fails, or a file is not a readable result file\n"
+     "A resume runs failing rows again; --from and merge do not copy them; status counts them as\n"
+     "damaged, not done.\n"},
     {"merge", cmd_merge, "iclsweep merge SHARD.h5... -o OUT.h5 [--force] [--quiet]",
      "the shards of one sweep (run --shard K/N) into one file, equal in content to\n"
      "a single run's",
@@ -196,6 +206,22 @@ void cli_print_error(const isw_error *err) {
     isw_text_escape(shown, sizeof shown, err->msg);
     fprintf(stderr, "iclsweep: error: %s\n", shown);
     fflush(stderr);
+}
+
+void cli_print_safe(const char *text) {
+    char buf[4 * 1024];
+    isw_text_escape(buf, sizeof buf, text);
+    fputs(buf, stdout);
+}
+
+void cli_json_string(const char *text) {
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\') printf("\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
+        else putchar(*c);
+    }
+    putchar('"');
 }
 
 void cli_md_cell(FILE *out, const char *text) {

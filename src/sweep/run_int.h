@@ -27,6 +27,8 @@ typedef struct {
     int rank, size;
     int reopen; /* continue an existing file (--resume on a file that exists) */
     int created; /* this run made the file new (not resumed, not grown) */
+    char out[4200]; /* the file the run writes: the output path, a symbolic link resolved */
+    unsigned long long out_dev, out_ino; /* rank 0: the existing output's identity when checked (0: none) */
     isw_owner owner; /* rank 0: the result file, held for this run alone */
     isw_deadline deadline; /* rank 0: the job's end */
     double *cost;    /* rank 0: [T] estimated cost of each row's task */

@@ -298,14 +298,15 @@ def test_status_while_creating(work, jobs):
 
 
 def test_older_file(work, sweep, reference):
-    """A file without the checkpoint and accounting columns (written before them): status reads it,
+    """A file of the older format, without the checkpoint, accounting and checksum columns: status reads it,
     --from copies its tasks, and a resume rewrites it with them, keeping every finished task."""
     old = work.file("old.h5")
     with open(reference, "rb") as src, open(old, "wb") as dst:
         dst.write(src.read())
     with h5py.File(old, "r+") as f:
-        for name in ("cpu_s", "peak_rss", "resumes", "ckpt_step"):
+        for name in ("cpu_s", "peak_rss", "resumes", "ckpt_step", "checksum"):
             del f["tasks"][name]
+        f.attrs["format"] = "iclsweep/2"
         f["tasks/status"][1] = 0  # one task left to do
     rc, text = run(1, "status", old)
     assert rc == 3 and "pending" in text, f"status of an older file: {rc} {text}"

@@ -17,6 +17,7 @@
 #define ISW_SPEC_MAX_BYTES (1L << 20)          /* a sweep file larger than 1 MiB is refused */
 #define ISW_SPEC_MAX_NODES 100000L             /* YAML nodes visited, aliases expanded */
 #define ISW_SPEC_MAX_DEPTH 64                  /* lists and mappings nested, aliases expanded */
+#define ISW_SPEC_MAX_ANCHORS 256               /* YAML anchors (&name): libyaml looks each alias up among all of them */
 #define ISW_SPEC_MAX_AXIS 1000000L             /* values in one axis */
 #define ISW_SPEC_DEFAULT_MAX_TASKS 10000000LL  /* tasks in a sweep, unless max_tasks says */
 #define ISW_SPEC_LIMIT_MAX_TASKS 1000000000LL  /* the most max_tasks may allow */
