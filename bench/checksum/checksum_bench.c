@@ -53,8 +53,9 @@ int main(int argc, char **argv) {
     uint64_t sink = 0;
     for (int64_t t = 0; t < T; t++) sink ^= isw_store_row_checksum(st, t, traj, final, ISW_TASK_DONE, 100);
     double t1 = now();
+    const isw_task_account acc = {.wall_s = 1.0, .cpu_s = 1.0, .peak_rss = 1e7, .resumes = 0, .steps_done = 100, .error = ""};
     for (int64_t t = 0; t < T; t++)
-        if (isw_store_write_result(st, t, traj, final, ISW_TASK_DONE, 1.0, 100, "", &err)) {
+        if (isw_store_write_result(st, t, traj, final, ISW_TASK_DONE, &acc, &err)) {
             fprintf(stderr, "checksum_bench: %s\n", err.msg);
             MPI_Abort(MPI_COMM_WORLD, 1);
         }
