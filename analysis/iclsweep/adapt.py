@@ -2,7 +2,8 @@
 with a fraction of the tasks of a dense grid.
 
 Round 0 runs the sweep file as it is (`iclsweep run SWEEP.yaml -o OUT.h5 --resume`, through any
-launcher). Each later round reads the file, locates the crossing or peak of every group of the
+launcher, or as a Slurm chain: `slurm/submit SWEEP.yaml -o OUT.h5 OPTIONS`, waited for until no job
+of the chain is left in the queue, then checked complete with `iclsweep status`). Each later round reads the file, locates the crossing or peak of every group of the
 other axes with its 95% interval (threshold.locations: replicates and interpolation), and, where
 an interval is wider than tol times its location, adds `points` values inside the grid interval(s)
 that bracket it (refine.new_values); the grown sweep is written beside the file
@@ -23,8 +24,10 @@ take what they take.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +57,54 @@ def _run(program, launcher, sweep, output, log):
     if p.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {p.returncode}: "
                            f"{(p.stderr or p.stdout).strip()[-800:]}")
+
+
+# slurm/submit of the repository this package sits in (or $ICLSWEEP_SUBMIT).
+SUBMIT = os.environ.get("ICLSWEEP_SUBMIT") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "slurm", "submit")
+
+
+def _sh(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return p.returncode, (p.stdout + p.stderr).strip()
+
+
+def _chain_jobs(comment):
+    """The ids of the queued or running jobs whose comment is the chain's."""
+    rc, out = _sh(["squeue", "-h", "-o", "%i %k"])
+    if rc != 0:
+        raise RuntimeError(f"squeue failed while waiting for the chain: {out[-400:]}")
+    return [ln.split()[0] for ln in out.splitlines() if len(ln.split()) == 2 and ln.split()[1] == comment]
+
+
+def _submit(program, options, submit, sweep, output, log, poll):
+    """Runs one round as a Slurm chain: submits it with slurm/submit, waits until no job of the
+    chain is queued or running (its jobs carry one comment, submit's mark of the output), and
+    checks that the file is complete; a chain that ended with work left is an error naming its log."""
+    if not os.access(submit, os.X_OK):
+        raise RuntimeError(f"{submit}: no slurm/submit there (set ICLSWEEP_SUBMIT to the "
+                           "repository's slurm/submit)")
+    cmd = [submit, sweep, "-o", output] + shlex.split(options)
+    if os.sep in program:
+        cmd += ["--bin", os.path.abspath(program)]
+    log("adapt: " + " ".join(shlex.quote(c) for c in cmd))
+    rc, out = _sh(cmd)
+    job = re.search(r"^submit: job (\d+)", out, re.M)
+    if rc != 0 or not job:
+        raise RuntimeError(f"{' '.join(cmd)} exited {rc}: {out[-800:]}")
+    rc, comment = _sh(["squeue", "-h", "-t", "all", "-j", job.group(1), "-o", "%k"])
+    comment = comment.splitlines()[0].strip() if rc == 0 and comment else ""
+    if not comment.startswith("iclsweep-"):
+        raise RuntimeError(f"job {job.group(1)} is not in the queue with submit's mark: {comment[-200:]}")
+    log(f"adapt: waiting for job {job.group(1)} and its continuations")
+    while _chain_jobs(comment):
+        time.sleep(poll)
+    rc, text = _sh([program, "status", output])
+    if rc != 0:
+        logs = re.search(r"log (\S+)", out)
+        raise RuntimeError(f"the Slurm chain of {sweep} ended with the file not complete (status "
+                           f"exit {rc}; its log: {logs.group(1) if logs else 'beside the output'}): "
+                           f"{text[-400:]}")
 
 
 def width(row):
@@ -139,9 +190,11 @@ def zip_sweep(spec_text, names, pts, header):
 
 def adapt(sweep, *, output, along, metric=None, level=None, peak=False, direction="any",
           tol=0.02, budget=1000, points=3, launcher="", program="iclsweep", rounds=20,
-          log=print, n_resamples=1000):
+          log=print, n_resamples=1000, slurm=None, submit=SUBMIT, poll=5.0):
     """Runs rounds until every crossing's (or peak's) interval is narrower than tol times its
-    location, or the budget (tasks in the file) or rounds are spent. Returns a Result."""
+    location, or the budget (tasks in the file) or rounds are spent. Each round runs through
+    launcher, or, when slurm is not None, as a chain of Slurm jobs (slurm/submit with the options
+    slurm; submit is the script, poll the seconds between looks at the queue). Returns a Result."""
     if tol <= 0:
         raise ValueError(f"tolerance must be positive, not {tol}")
     if points < 1:
@@ -158,7 +211,10 @@ def adapt(sweep, *, output, along, metric=None, level=None, peak=False, directio
         current = os.fspath(sweep)
     res, stopped, by = None, "", None
     for k in range(rounds + 1):
-        _run(program, launcher, current, output, log)
+        if slurm is not None:
+            _submit(program, slurm, submit, current, output, log, poll)
+        else:
+            _run(program, launcher, current, output, log)
         df = reader.load(output, warn=False)
         metric = table.metrics_for(df.attrs, [metric] if metric else None)[0]
         lvl = threshold.resolve_level(df.attrs, metric, level, peak, "adapt")

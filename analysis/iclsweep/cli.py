@@ -142,9 +142,14 @@ def _parser():
                    help="stop before the tasks in the file would exceed N (default 1000)")
     p.add_argument("--points", type=int, default=3, metavar="N",
                    help="new values per interval and round (default 3)")
-    p.add_argument("--launcher", default="", metavar="CMD",
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--launcher", default="", metavar="CMD",
                    help="what starts `iclsweep run` (e.g. 'mpirun -np 3'; default: none, one "
-                        "process; 'slurm' submits each round through slurm/submit and waits)")
+                        "process)")
+    g.add_argument("--slurm", default=None, metavar="OPTIONS",
+                   help="run each round as a Slurm chain: slurm/submit SWEEP -o OUT OPTIONS "
+                        "(e.g. '--time 2:00:00 --ranks 9 --overcommit'), waited for until no job "
+                        "of it is queued")
     p.add_argument("--iclsweep", default=os.environ.get("ICLSWEEP_BIN", "iclsweep"),
                    metavar="PATH", help="the iclsweep program (default: $ICLSWEEP_BIN, else "
                    "iclsweep on PATH)")
@@ -280,7 +285,7 @@ def _adapt(args):
                              metric=args.metric, level=_level(args.level), peak=args.peak,
                              direction=args.direction, tol=args.tol, budget=args.budget,
                              points=args.points, launcher=args.launcher, program=args.iclsweep,
-                             rounds=args.rounds, log=print)
+                             rounds=args.rounds, log=print, slurm=args.slurm)
     print(adapt_mod.format_text(result))
     _wrote([args.output] + result.written)
     return 0 if result.converged else 3
@@ -314,7 +319,7 @@ def main(argv=None):
             warnings.simplefilter("ignore", reader.DamagedRowsWarning)
             return run(args)
     except (reader.NotAnIclsweepFile, reader.IncompatibleFiles, FileNotFoundError, KeyError,
-            ValueError) as e:
+            ValueError, RuntimeError) as e:  # RuntimeError: a round adapt ran failed
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"iclsweep-analyze {args.command}: {msg}", file=sys.stderr)
         return 2

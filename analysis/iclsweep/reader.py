@@ -41,8 +41,10 @@ READ_FORMATS = filecheck.READ_FORMATS
 STATUS_LABELS = ("pending", "running", "done", "failed", "diverged")
 
 # /tasks columns that are bookkeeping rather than model parameters (docs/file-format.md).
+# A column the engine adds here or it is read as a model parameter (test_adapt checks a real file).
 BOOKKEEPING = ("replicate", "key", "seed", "point", "cost", "status", "attempts", "rank", "wall_s",
-               "steps_done", "error", "origin", "checksum")
+               "steps_done", "error", "origin", "cpu_s", "peak_rss", "resumes", "ckpt_step",
+               "checksum")
 REQUIRED_TASK_COLUMNS = filecheck.REQUIRED_TASK_COLUMNS
 REQUIRED_ATTRS = filecheck.REQUIRED_ATTRS
 

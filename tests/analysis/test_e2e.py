@@ -11,6 +11,7 @@ import csv
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -223,15 +224,17 @@ def test_linattn_peak_near_the_interpolation_threshold(linattn_h5, work):
 
 
 def test_reads_while_the_sweep_writes(work):
-    """Loads the file over and over while `iclsweep run` is still writing it."""
+    """Loads the file over and over while `iclsweep run` is still writing it: tasks long enough
+    (~0.5 s each) that the sweep outlasts the reads by construction, stopped by SIGTERM once the
+    reads saw tasks finish (the run drains and exits 3)."""
     sweep = work / "live.yaml"
-    sweep.write_text(LINATTN.replace("replicates: 3", "replicates: 6"))
+    sweep.write_text(LINATTN.replace("steps: 4000", "steps: 200000").replace("log_every: 100", "log_every: 20000"))
     out = work / "live.h5"
     proc = subprocess.Popen(launch(sweep, out, 1), env=ENV, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     seen = []
     try:
-        while proc.poll() is None:
+        while proc.poll() is None and len([n for n in seen if n > 0]) < 3:
             try:
                 df = iclsweep.load(out, warn=False)
             except (FileNotFoundError, iclsweep.NotAnIclsweepFile):
@@ -241,11 +244,12 @@ def test_reads_while_the_sweep_writes(work):
                 seen.append(df.attrs["n_done"])
             time.sleep(0.1)
     finally:
+        proc.send_signal(signal.SIGTERM)
         proc.wait()
     with h5py.File(out, "r") as f:
         fmt = f.attrs["format"]
     if (fmt.decode() if isinstance(fmt, bytes) else fmt) != iclsweep.FORMAT:
         pytest.skip(f"{BIN} writes {fmt}")
-    assert seen, "the sweep finished before the file could be read"
-    assert iclsweep.load(out).attrs["complete"]
+    assert seen and proc.returncode == 3, f"the reads came while the sweep ran: {seen} {proc.returncode}"
+    assert not iclsweep.load(out, warn=False).attrs["complete"]
     assert seen == sorted(seen)

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -383,3 +384,37 @@ def test_submit_names_and_cores(slurm, tiny, stub):
     assert "JobName=my sweep" in info and "NumCPUs=2" in info and "NumTasks=3" in info, info
     assert os.path.exists(slurm.path(os.path.join("named", "my_sweep.log")))
     assert job_states(slurm, "my sweep")[0][0] == "COMPLETED", "finished jobs stay visible (squeue -t all)"
+
+
+ADAPT_PEAK = """\
+name: adapt-slurm
+model: linattn
+seed: 5
+replicates: 3
+fixed: {D: 8, N: 40, steps: 3000, log_every: 100, P_test: 500, optimizer: adam, lr: 0.01,
+        weight_decay: 0, init: 0.1}
+grid:
+  alpha: {linspace: [0.25, 2.0, 8]}
+"""
+
+
+def test_adapt_through_a_chain(slurm):
+    """iclsweep-analyze adapt --slurm: each round is submitted through slurm/submit and waited for;
+    the rounds keep the first round's tasks (one attempt each), the file is complete after them,
+    and the jobs' log shows a job per round."""
+    sweep = slurm.write("adapt.yaml", ADAPT_PEAK)
+    out = slurm.path(os.path.join("adapt", "adapt.h5"))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    env = dict(slurm.env, PYTHONPATH=os.path.join(SRC, "analysis"))
+    p = subprocess.run([sys.executable, "-m", "iclsweep.cli", "adapt", sweep, "-o", out, "--along", "alpha",
+                        "--metric", "test_mse", "--peak", "--tol", "0.03", "--budget", "200", "--rounds", "1",
+                        "--iclsweep", BIN, "--slurm", "--ranks 3 --overcommit --time 5"],
+                       env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode in (0, 3) and "Traceback" not in p.stderr, p.stdout + p.stderr
+    assert p.stdout.count("adapt: waiting for job") == 2, f"two rounds, each a chain: {p.stdout}"
+    assert "round 1:" in p.stdout, p.stdout
+    rc, text = slurm.sh(BIN, "status", out)
+    assert rc == 0, f"the file is complete after the rounds: {text}"
+    with h5py.File(out, "r") as f:
+        assert len(f["task"]) > 24 and (f["tasks/attempts"][()] == 1).all(), "every task trained once"
+    assert logs(out).count("complete:") >= 2, "a job per round"

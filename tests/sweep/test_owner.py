@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from common import run, run_ok, same_results, start, states, wait_for_done, wait_gone
+from common import BIN, run, run_ok, same_results, start, states, wait_for_done, wait_gone
 from sweeps import LONGER
 
 
@@ -33,7 +33,10 @@ def writer(shared):
     """A run that writes double.h5 for minutes (while this file's double-submit tests run), once it
     has finished a task: (its process, the sweep, the output). test_first_run_stops_undisturbed
     stops it; whatever of it still runs at the end of the module is killed."""
-    slow = shared.file("slow.yaml", LONGER.replace("steps: [1000, 1500]", "steps: [20000, 30000]"))
+    # Long enough by far (tens of seconds a task) that it is still running when the last test
+    # here stops it; log points every 5000 steps keep the file small and the drain short.
+    slow = shared.file("slow.yaml", LONGER.replace("steps: [1000, 1500]", "steps: [400000, 600000]")
+                       .replace("log_every: 50", "log_every: 5000"))
     out = shared.file("double.h5")
     first = start(3, "run", slow, "-o", out, "--quiet")
     try:
@@ -82,7 +85,15 @@ def test_killed_holder(work, jobs, sweep, reference):
     p = jobs.start(3, "run", sweep, "-o", out, "--quiet")
     assert wait_for_done(out, 2, p), "a run to kill is writing"
     assert p.poll() is None and os.path.exists(out + ".lock"), "the run holds its lock file while it runs"
+    # Every process at once (the ranks are in process groups of their own, and ranks that outlive
+    # their launcher stop cleanly and release the lock: only a kill of all leaves a stale one).
+    ranks = subprocess.run(["pgrep", "-f", f"^{BIN} run .* -o {out}"], stdout=subprocess.PIPE, text=True)
     os.killpg(p.pid, signal.SIGKILL)
+    for pid in ranks.stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     p.wait()
     wait_gone(out)
     assert os.path.exists(out + ".lock"), "kill -9 leaves the lock file behind"

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from common import BIN, ENV, run, run_ok, same_results, states, wait_for_done, wait_gone
-from sweeps import LONGER
+from sweeps import LONGER, TWO_TASKS
 
 SLOW = LONGER.replace("steps: [1000, 1500]", "steps: [6000, 9000]")
 
@@ -77,15 +77,41 @@ def test_once(work, jobs, sweep, reference, np_, sig, target):
     finish(sweep, out, reference, label)
 
 
-# Log points only at the start and the end: a task asked to stop trains on to its end, so the
-# second signal surely comes while the run drains.
-SPARSE = SLOW.replace("log_every: 50", "log_every: 100000")
+# Two tasks of ~4 s with log points every ~1.3 s: the first signal lands early in the first task,
+# which trains on to its next log point, so the second surely comes while the run drains.
+SPARSE = TWO_TASKS.format(seed=11, checkpoint_every=60, log_every=40000, steps=120000)
 
 
 @pytest.fixture(scope="module")
 def sparse(shared):
     sweep = shared.file("sparse.yaml", SPARSE)
     return sweep, run_ok(3, sweep, shared.file("sparse_reference.h5"), "sparse reference")
+
+
+def wait_running(path, proc, limit=120):
+    """Waits until a task is marked running in path (or proc ends)."""
+    t0 = time.time()
+    while time.time() - t0 < limit and proc.poll() is None:
+        s = states(path)
+        if s is not None and (s == 1).any():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def wait_delivered(pid, sig, limit=20.0):
+    """Waits until sig is no longer pending for process pid (/proc's SigPnd and ShdPnd masks): it
+    was delivered, its handler has run or runs now. Two signals of one kind pending at once are one
+    signal, so a test that sends the same signal twice must wait for the first to be taken."""
+    bit = 1 << (sig - 1)
+    end = time.time() + limit
+    while time.time() < end:
+        with open(f"/proc/{pid}/status") as f:
+            masks = [int(ln.split()[1], 16) for ln in f if ln.startswith(("SigPnd:", "ShdPnd:"))]
+        if not any(m & bit for m in masks):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"signal {sig} still pending for process {pid} after {limit} s")
 
 
 @pytest.mark.parametrize("first, second", ((signal.SIGUSR1, signal.SIGTERM), (signal.SIGTERM, signal.SIGUSR1),
@@ -96,9 +122,9 @@ def test_twice(work, jobs, sparse, first, second):
     label = f"{signal.Signals(first).name} then {signal.Signals(second).name}"
     out = work.file(f"twice_{first}_{second}.h5")
     p = jobs.start(1, "run", sweep, "-o", out, "--quiet")
-    assert wait_for_done(out, 2, p), f"{label}: running"
+    assert wait_running(out, p), f"{label}: running"
     p.send_signal(first)
-    time.sleep(0.2)  # handled before the second comes (pending together, the lower number goes first)
+    wait_delivered(p.pid, first)  # taken before the second comes (two pending SIGINTs are one)
     p.send_signal(second)
     log, _ = p.communicate(timeout=60)
     if second == signal.SIGINT:
