@@ -1,7 +1,7 @@
 # The iccls model's unit tests (tests/unit/test_iccls_*.c, declared by iclsweep_c_tests with the
 # label unit) take well under a second each: they also carry the label quick, the set a developer
 # runs before each commit (ctest -L quick).
-foreach(t test_iccls_data test_iccls_grad test_iccls_peer test_iccls_companion)
+foreach(t test_iccls_data test_iccls_grad test_iccls_peer test_iccls_companion test_iccls_train)
   if(TEST ${t})
     set_property(TEST ${t} APPEND PROPERTY LABELS quick)
   endif()

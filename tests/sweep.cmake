@@ -1,7 +1,7 @@
 # Sweep tests: `iclsweep run` under mpirun with fixed rank counts (1, 2, 3 and 4, oversubscribed
 # on small machines), read back with Debian's h5py through /usr/bin/python3. Each script's header
 # gives the command to run it by hand.
-foreach(name ranks interrupt failures train format hostile owner grow signals order plan_time)
+foreach(name ranks interrupt failures train format hostile owner grow signals order plan_time iccls)
   add_test(NAME sweep_${name}
     COMMAND ${ICLSWEEP_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/sweep/test_${name}.py)
   set_tests_properties(sweep_${name} PROPERTIES LABELS "mpi;e2e" TIMEOUT 900

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 
 from common import BIN, ENV, Workdir, check, report, run
-from sweeps import TINY
+from sweeps import ICCLS_TINY, TINY
 
 LINATTN = """\
 model: linattn
@@ -58,7 +58,7 @@ def compare_task(sweep, out, t):
 
 def main():
     with Workdir() as w:
-        for name, text in (("concept", TINY), ("linattn", LINATTN)):
+        for name, text in (("concept", TINY), ("linattn", LINATTN), ("iccls", ICCLS_TINY)):
             sweep = w.file(f"{name}.yaml", text)
             out = w.file(f"{name}.h5")
             rc, log = run(2, "run", sweep, "-o", out, "--quiet")
