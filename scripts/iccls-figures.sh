@@ -10,7 +10,7 @@ mkdir -p out/figures
 if [ "${1:-}" != "--draw" ]; then
   mode=--force
   [ "${1:-}" = "--resume" ] && mode=--resume
-  for s in iccls_transition iccls_labels iccls_phase iccls_eps iccls_zipf iccls_mix; do
+  for s in iccls_transition iccls_labels iccls_phase iccls_eps iccls_zipf iccls_mix iccls_companion_phase; do
     mpirun -np $(( $(nproc) + 1 )) --oversubscribe build/iclsweep run "sweeps/$s.yaml" \
       -o "out/figures/$s.h5" "$mode" --quiet
   done

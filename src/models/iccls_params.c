@@ -81,22 +81,33 @@ double isw_iccls_cost(const void *vcfg) {
     return compute + data;
 }
 
-/* The process without data (libraries, MPI and HDF5 buffers), as for the other models. */
-#define BASE_BYTES (20.0 * 1024 * 1024)
+/* The process without data: `iclsweep train` of a one-sequence task peaks at ~14 MB (libraries,
+ * HDF5 and MPI mapped but not started); the concept model's estimate counts ~16 MB the same way.
+ * A worker of a sweep holds more (MPI and HDF5 started: ~17 MB at one rank). */
+#define BASE_BYTES (16.0 * 1024 * 1024)
 
-/* Peak bytes of one task: what the trainer (src/train/iccls.c) allocates. Weights and gradients
- * (double), the workspace of isw_iccls_work for max(batch, ISW_ICCLS_EVAL_CHUNK) sequences and
- * their tokens; single precision adds its float copy of both; the task's class means and label
- * vectors; the four test sets and the batch (include/iclsweep/tasks/iccls.h: float item contents,
- * a few ints per item; each set's novel-bank scratch); the log history. */
+/* Peak bytes of one task: the pages the trainer (src/train/iccls.c) and its engine
+ * (src/train/iccls_engine.c) allocate and touch. The weights and gradients (double); the engine's
+ * workspace (the ISW_ICCLS_WORK table) for Bw = max(batch, ISW_ICCLS_EVAL_CHUNK) sequences, of
+ * which the forward buffers (4 d^2 + Bw (2 T d + T^2 + T + 10 d + L) entries) are touched by the
+ * evaluation chunks and the backward ones (2 T d + T + 7 d + L a sequence) by the batch only, and
+ * its double tokens; in single precision, the float copy of the weights and gradients, float
+ * tokens and the activations widened for the scores on top; the task's class means and label
+ * vectors; the four test sets and the batch (include/iclsweep/tasks/iccls.h: float item contents
+ * and a few ints per sequence, a novel-bank scratch each); the log history. */
 double isw_iccls_memory(const void *vcfg) {
     const isw_iccls_cfg *c = vcfg;
     double N = (double)c->N, D = (double)c->D, L = (double)c->L, T = 2 * N + 1;
     double d = 2 * (double)c->Nmax + 1 + D, Bw = work_seqs(c);
     double params = 9 * d * d + 3 + L * d;
-    double work = 4 * d * d + Bw * (4 * T * d + T * T + 2 * T + 17 * d + 2 * L);
-    double bytes = 8.0 * (2 * params + work + Bw * T * d);
-    if (c->precision == ISW_ICCLS_float32) bytes += 4.0 * (2 * params + work + Bw * T * d);
+    double work = 4 * d * d + Bw * (2 * T * d + T * T + T + 10 * d + L) +
+                  (double)c->batch * (2 * T * d + T + 7 * d + L);
+    double tokens = Bw * T * d;
+    double bytes = 8.0 * 2 * params + 8.0 * tokens;
+    if (c->precision == ISW_ICCLS_float32)
+        bytes += 4.0 * (2 * params + work + tokens) + 8.0 * Bw * (L + T * T + T + d);
+    else
+        bytes += 8.0 * work;
     double per_seq = 4 * (N + 1) * D + 8 * N + 13;
     bytes += per_seq * (4.0 * (double)c->n_test + (double)c->batch) + 5 * 8.0 * (double)c->K_novel * D;
     bytes += 8.0 * ((double)c->K * D + L * D + (double)c->K);
