@@ -8,6 +8,6 @@ foreach(t test_iccls_data test_iccls_grad test_iccls_peer test_iccls_companion t
 endforeach()
 
 # The iccls model's benchmark program (bench/iccls/): built with the tests, never run as one.
-# bench/iccls/run.sh builds a Release tree and runs it against the PyTorch peer.
+# bench/iccls/run.py builds a Release tree and runs it against the PyTorch peer.
 add_executable(iccls_bench ${CMAKE_SOURCE_DIR}/bench/iccls/iccls_bench.c)
 target_link_libraries(iccls_bench PRIVATE iclsweep_core)
