@@ -54,7 +54,5 @@ void isw_iccls_companion_calibration(void *vcfg) {
 
 int64_t isw_iccls_companion_log_steps(const void *vcfg, int64_t *steps) {
     const isw_iccls_companion_params_cfg *c = vcfg;
-    int64_t n = isw_log_points(c->steps, c->log_every);
-    for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
-    return n;
+    return isw_log_schedule(c->steps, c->log_every, steps);
 }
