@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "analysis"))
 import iclsweep  # noqa: E402
+from iclsweep import phase as phase_maps  # noqa: E402
 
 REGIME = [("ic_score", 0.5, "ICL"), ("iw_score", 0.5, "IWL")]
 
@@ -93,8 +94,8 @@ def transition(path, out):
 
 def regime(path, out, x, y, **kw):
     """The regime map of the file over x and y (ICL where ic_score >= 0.5, IWL where iw_score >= 0.5)."""
-    fig, _ = iclsweep.phase.phase(path, x=x, y=y, regime=REGIME, **kw)
-    fig.savefig(out, dpi=110)
+    fig, _ = phase_maps.phase(path, x=x, y=y, regime=REGIME, **kw)
+    fig.savefig(out, dpi=110, bbox_inches="tight")  # the analysis puts its legend outside the axes
     plt.close(fig)
 
 
@@ -129,7 +130,7 @@ def one_axis(path, out, x, title, xlog=False, col=None):
     """Final accuracies against one axis (panels by col)."""
     df = iclsweep.load(path)
     cols = sorted(df[col].unique()) if col else [None]
-    fig, axes = plt.subplots(1, len(cols), figsize=(5.5 * len(cols), 4.2), constrained_layout=True,
+    fig, axes = plt.subplots(1, len(cols), figsize=(max(7.0, 5.5 * len(cols)), 4.4), constrained_layout=True,
                              sharey=True, squeeze=False)
     for ax, c in zip(axes[0], cols):
         d = df if c is None else df[df[col] == c]
@@ -138,13 +139,14 @@ def one_axis(path, out, x, title, xlog=False, col=None):
         level(ax, d, "chance_acc", "chance 1/L", color="0.5")
         if xlog:
             ax.set_xscale("symlog", linthresh=0.1)
+            ax.set_xlim(0, 1.2 * df[x].max())
         ax.set_xlabel(x)
         if c is not None:
             ax.set_title(f"{col} = {c:g}")
     axes[0, 0].set_ylabel("final accuracy")
     axes[0, 0].legend(fontsize=8)
     n = df.groupby([x] + ([col] if col else [])).size().min()
-    fig.suptitle(f"{title} (line: mean of {n} replicates; dots: each)")
+    fig.suptitle(f"{title}\n(line: mean of {n} replicates; dots: each)")
     fig.savefig(out, dpi=110)
     plt.close(fig)
 
@@ -178,22 +180,43 @@ def labels(path, out):
 
 
 def companion(path, out):
-    """The companion's t_icl over (L, N) per B, and loss curves at N = 4, B = 1 for a few L."""
-    fig, _ = iclsweep.phase.phase(path, x="L", y="N", metric="t_icl", col="B")
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    """The companion's t_icl over (L, N), a panel per B (NaN: no jump within the run, grey; L < N/B:
+    no task, blank), with the saddle L = N/B; and its loss along descent at N = 8, B = 1 for a few
+    L."""
     df, traj = iclsweep.load(path), iclsweep.load_traj(path, metrics=["loss"])
-    fig, ax = plt.subplots(figsize=(6.5, 4.2), constrained_layout=True)
+    Bs, steps = sorted(df.B.unique()), int(df.steps.max())
+    fig, axes = plt.subplots(1, len(Bs) + 1, figsize=(6 * len(Bs) + 5.5, 4.8), constrained_layout=True)
+    Ls, Ns = np.sort(df.L.unique()), np.sort(df.N.unique())
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad(alpha=0)
+    for ax, b in zip(axes, Bs):
+        t = df[df.B == b].pivot_table(index="N", columns="L", values="t_icl", dropna=False)
+        t = t.reindex(index=Ns, columns=Ls).to_numpy()
+        task = df[df.B == b].pivot_table(index="N", columns="L", values="task").reindex(index=Ns, columns=Ls)
+        stuck = np.where(task.notna().to_numpy() & np.isnan(t), 1.0, np.nan)  # a task, but no jump
+        ax.pcolormesh(Ls, Ns, np.ma.masked_invalid(stuck), cmap="Greys", vmin=0, vmax=2.5, shading="nearest")
+        im = ax.pcolormesh(Ls, Ns, np.ma.masked_invalid(t), cmap=cmap, shading="nearest",
+                           vmin=df.t_icl.min(), vmax=df.t_icl.max())
+        ax.plot(Ns / b, Ns, "k--", lw=1.2, label="L = N/B (saddle)")
+        ax.set_xlim(Ls.min() - 0.5, Ls.max() + 0.5)
+        ax.set_ylim(Ns.min() - 1, Ns.max() + 1)
+        ax.set_xlabel("L (labels)")
+        ax.set_ylabel("N (context pairs)")
+        ax.set_title(f"B = {b}: t_icl (grey: no jump in {steps} steps; blank: L < N/B)")
+        ax.legend(fontsize=8, loc="lower right")
+    fig.colorbar(im, ax=axes[:len(Bs)], label="t_icl (steps)")
+    ax = axes[-1]
     pick = traj[(traj.N == 8) & (traj.B == 1) & traj.L.isin([8, 9, 10, 12, 16, 32, 128])]
     for i, (L, t) in enumerate(pick.groupby("L")):
-        ax.plot(t.step, t.loss / np.log(L), color=f"C{i}", label=f"L = {L}")
-    ax.axhline(np.log(8) / np.log(16), color="0.5", ls=":", lw=1)
+        ax.plot(t.step, t.loss / np.log(L), color=f"C{i}", label=f"L = {L}" + (" (saddle)" if L == 8 else ""))
     ax.set_xlabel("gradient step")
     ax.set_ylabel("loss / ln L")
-    ax.set_title("companion, N = 8, B = 1 (M = 8): loss along descent;\nL = 8 is the saddle")
+    ax.set_title("N = 8, B = 1 (M = 8): loss along descent")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    fig.savefig(out.replace(".png", "_loss.png"), dpi=110)
+    fig.suptitle(f"iccls_companion (our reconstruction of the three nested logits): {len(df)} tasks, "
+                 f"lr {df.lr.iloc[0]:g}, {steps} steps each")
+    fig.savefig(out, dpi=110)
     plt.close(fig)
 
 
