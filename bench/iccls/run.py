@@ -62,7 +62,7 @@ def run(cmd):
 
 def wall(cmd):
     t0 = time.perf_counter()
-    run(cmd)
+    subprocess.run(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return time.perf_counter() - t0
 
 

@@ -10,6 +10,9 @@
  *   - a default-point run of 2500 steps learns in context (the jump: ic accuracy from the context
  *     guess to > 0.9, iw near chance) and its t_icl, icl_width and icl_plateau follow their
  *     definitions on the reported ic accuracies; single precision stays close to double;
+ *   - a learning rate far too large does not diverge here: it kills the classifier (every last-layer
+ *     ReLU off, so every logit 0 and every loss exactly ln L), the stall of docs/science.md 3.4 in
+ *     its extreme form;
  *   - the companion: stuck at its saddle when L = N/B (t_icl NaN, loss ln L), jumping when L > N/B.
  *
  *   ./build/tests/test_iccls_train */
@@ -253,6 +256,20 @@ static void test_learns(void) {
               p.m->traj[k].name, f32[k], f64[k]);
 }
 
+static void test_dead_classifier(void) {
+    point p = default_point("iccls");
+    set(&p, "lr", 1000), set(&p, "steps", 50), set(&p, "log_every", 10), set(&p, "n_test", 20);
+    trace tr;
+    double final[64];
+    isw_train_result res = train(&p, 2, &tr, final);
+    CHECK(res.status == ISW_TRAIN_DONE, "lr 1000: status %d (%s)", res.status, res.reason);
+    CHECK(final[metric(p.m, "h3_active")] == 0.0, "a dead classifier: h3_active %g", final[metric(p.m, "h3_active")]);
+    const char *losses[] = {"test_loss", "ic_loss", "ic2_loss", "iw_loss", "train_loss"};
+    for (int i = 0; i < 5; i++)
+        CHECK(fabs(final[metric(p.m, losses[i])] - log(16.0)) < 1e-12, "dead: %s %.17g = ln L", losses[i],
+              final[metric(p.m, losses[i])]);
+}
+
 /* ---- the companion ----------------------------------------------------------------------- */
 
 static void test_companion(void) {
@@ -287,6 +304,7 @@ int main(void) {
     test_constraints();
     test_lr_zero();
     test_learns();
+    test_dead_classifier();
     test_companion();
     return check_report("test_iccls_train");
 }
