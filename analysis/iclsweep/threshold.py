@@ -48,7 +48,8 @@ def locations(df, along, metric, *, level=None, direction="any", log=None, by=No
               n_resamples=crossing.N_RESAMPLES):
     """One row per group of the other swept axes: the location (first crossing of level, or the
     peak when level is None) of the mean curve along `along`, its 95% interval (ci_lo/ci_hi:
-    replicates and interpolation; boot_lo/boot_hi: replicates only), the share of resamples with
+    replicates and interpolation; boot_lo/boot_hi and t_lo/t_hi: the replicates' two parts,
+    crossing.py), the share of resamples with
     a location, the grid values bracketing it, the curve's number of crossings, a note (no
     crossing, a peak at the edge), and the tasks used and left out. by names the group axes
     (default: groups_of)."""
@@ -75,7 +76,7 @@ def locations(df, along, metric, *, level=None, direction="any", log=None, by=No
             "kind": "peak" if level is None else f"crossing ({direction})",
             "location": info["location"], "ci_lo": info["ci_lo"], "ci_hi": info["ci_hi"],
             "boot_lo": info["boot_lo"], "boot_hi": info["boot_hi"],
-            "boot_found": info["found"],
+            "boot_found": info["found"], "t_lo": info["t_lo"], "t_hi": info["t_hi"],
             "bracket_lo": info["bracket_lo"], "bracket_hi": info["bracket_hi"],
             "at_edge": info["at_edge"],
             "n_crossings": len(crossing.crossings(xs, means, level, log)) if level is not None

@@ -89,3 +89,21 @@ def test_interval_follows_the_crossing_it_is_about():
     # the resamples with a crossing have mean 0.45 (half of them, at 1 + 0.05 / 0.55) or 0.3 (a
     # quarter, at 1 + 0.2 / 0.7, later): the interval runs from one to the other
     assert lo == pytest.approx(1 + 0.05 / 0.55) and hi == pytest.approx(1 + 0.2 / 0.7)
+
+
+def test_replicate_interval_is_honest_with_two_replicates():
+    """A straight curve y = x crossing 0.5 at x = 0.5, measured at 5 grid values with 2 noisy
+    replicates each (sd 0.05): over 100 such curves the replicates' interval (the hull of its
+    bootstrap and parametric parts) holds the true crossing about 95% of the time, while the
+    bootstrap alone, which never leaves two values' range, holds it far less often."""
+    rng = np.random.default_rng(7)
+    x = np.linspace(0.3, 0.7, 5)
+    boot_hits = hull_hits = 0
+    for _ in range(100):
+        samples = [xi + rng.normal(0, 0.05, 2) for xi in x]
+        blo, bhi, _ = crossing.bootstrap(x, samples, level=0.5, n_resamples=200)
+        tlo, thi = crossing.parametric(x, samples, level=0.5, n_resamples=200)
+        boot_hits += bool(blo <= 0.5 <= bhi)
+        hull_hits += bool(min(blo, tlo) <= 0.5 <= max(bhi, thi))
+    assert hull_hits >= 88, hull_hits
+    assert boot_hits <= hull_hits - 10, (boot_hits, hull_hits)

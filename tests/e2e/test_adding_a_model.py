@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import h5py
 import numpy as np
@@ -151,7 +150,3 @@ def test_an_upward_include_does_not_build(followed):
     finally:
         with open(path, "w") as f:
             f.write(text)
-
-
-if __name__ == "__main__":
-    sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", __file__]))

@@ -14,9 +14,9 @@ so numpy's own geomspace differs between machines (np.geomspace(0.01, 1, 5)[2] i
 0.09999999999999999 on another). The exact comparison is therefore against numpy with those
 kernels turned off (NPY_DISABLE_CPU_FEATURES); against the machine's own numpy the endpoints must
 be exact and the interior close (1e-13 relative), and how many values differ, by how many ulp, is
-printed.
+printed after the tests.
 
-Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/e2e/test_ranges.py
+Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/e2e/test_ranges.py
 """
 import json
 import os
@@ -25,22 +25,10 @@ import random
 import subprocess
 import sys
 
+import pytest
+
 BIN = os.environ.get("ICLSWEEP_BIN", "build/iclsweep")
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-
-_passed = 0
-_failed = 0
-
-
-def check(cond, what):
-    global _passed, _failed
-    if cond:
-        _passed += 1
-    else:
-        _failed += 1
-        print(f"FAILED: {what}", file=sys.stderr, flush=True)
-    return cond
-
 
 def numpy_values(cases, portable):
     """numpy's values for cases [(gen, lo, hi, n, integer)], as float.hex strings, computed in a
@@ -110,66 +98,90 @@ def random_cases(rng):
     return cases
 
 
-def test_ranges_equal_numpy():
-    cases = random_cases(random.Random(20241122))
-    portable = numpy_values(cases, portable=True)
-    native = numpy_values(cases, portable=False)
-    compared = skipped = native_diffs = native_ulps = 0
-    for (gen, lo, hi, n, integer), want, mine_native in zip(cases, portable, native):
-        got, out = iclsweep_axis(gen, lo, hi, n, "steps" if integer else "lr")
-        if got is None:
-            # iclsweep refuses an axis that repeats a value; numpy must repeat one too.
-            check("appears more than once" in out and len(set(want)) < len(want),
-                  f"{gen}({lo!r}, {hi!r}, {n}) refused: {out}")
-            skipped += 1
-            continue
-        compared += 1
-        check(len(got) == len(want) and all(same(g, w) for g, w in zip(got, want)),
-              f"{gen}({lo!r}, {hi!r}, {n}){' rounded' if integer else ''}: iclsweep "
-              f"{[g.hex() for g in got]} != numpy {[w.hex() for w in want]}")
-        check(same(got[0], mine_native[0]) and same(got[-1], mine_native[-1]),
-              f"{gen}({lo!r}, {hi!r}, {n}): endpoints {got[0]!r}, {got[-1]!r} are not numpy's "
-              f"{mine_native[0]!r}, {mine_native[-1]!r}")
-        check(all(abs(g - w) <= 1e-13 * abs(w) for g, w in zip(got, mine_native)),
-              f"{gen}({lo!r}, {hi!r}, {n}): not even close to this machine's numpy")
-        diffs = [ulps(g, w) for g, w in zip(got, mine_native) if not same(g, w)]
-        native_diffs += len(diffs)
-        native_ulps = max([native_ulps] + diffs)
-    print(f"{compared} ranges equal numpy's portable output bit for bit ({skipped} refused for "
-          f"repeated values, as numpy repeats them); against this machine's numpy (SIMD log10 "
-          f"and pow) {native_diffs} interior values differ, by at most {native_ulps} ulp")
-    # The issue's example: the first value is 0.01 exactly, not 0.010000000000000004.
+CASES = random_cases(random.Random(20241122))
+
+
+@pytest.fixture(scope="module")
+def numpys():
+    """numpy's values for every case: (portable, this machine's own)."""
+    return numpy_values(CASES, portable=True), numpy_values(CASES, portable=False)
+
+
+@pytest.fixture(scope="module")
+def summary(request):
+    """Counts over the cases, printed when the module's tests are done."""
+    counts = {"compared": 0, "refused": 0, "native_diffs": 0, "native_ulps": 0}
+    yield counts
+    plugins = request.config.pluginmanager
+    with plugins.get_plugin("capturemanager").global_and_fixture_disabled():  # as capsys.disabled()
+        plugins.get_plugin("terminalreporter").write_line(
+            f"\n{counts['compared']} ranges compared with numpy's portable output bit for bit "
+            f"({counts['refused']} refused for repeated values, as numpy repeats them); against this "
+            f"machine's numpy (SIMD log10 and pow) {counts['native_diffs']} interior values differ, by "
+            f"at most {counts['native_ulps']} ulp")
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=[f"{i}-{c[0]}" for i, c in enumerate(CASES)])
+def test_range_equals_numpy(numpys, summary, i):
+    gen, lo, hi, n, integer = CASES[i]
+    want, mine_native = numpys[0][i], numpys[1][i]
+    got, out = iclsweep_axis(gen, lo, hi, n, "steps" if integer else "lr")
+    if got is None:
+        # iclsweep refuses an axis that repeats a value; numpy must repeat one too.
+        summary["refused"] += 1
+        assert "appears more than once" in out and len(set(want)) < len(want), \
+            f"{gen}({lo!r}, {hi!r}, {n}) refused: {out}"
+        return
+    summary["compared"] += 1
+    diffs = [ulps(g, w) for g, w in zip(got, mine_native) if not same(g, w)]
+    summary["native_diffs"] += len(diffs)
+    summary["native_ulps"] = max([summary["native_ulps"]] + diffs)
+    assert len(got) == len(want) and all(same(g, w) for g, w in zip(got, want)), \
+        f"{gen}({lo!r}, {hi!r}, {n}){' rounded' if integer else ''}: iclsweep " \
+        f"{[g.hex() for g in got]} != numpy {[w.hex() for w in want]}"
+    assert same(got[0], mine_native[0]) and same(got[-1], mine_native[-1]), \
+        f"{gen}({lo!r}, {hi!r}, {n}): endpoints {got[0]!r}, {got[-1]!r} are not numpy's " \
+        f"{mine_native[0]!r}, {mine_native[-1]!r}"
+    assert all(abs(g - w) <= 1e-13 * abs(w) for g, w in zip(got, mine_native)), \
+        f"{gen}({lo!r}, {hi!r}, {n}): not even close to this machine's numpy"
+
+
+def test_issue_example():
+    """The issue's example: the first value is 0.01 exactly, not 0.010000000000000004."""
     got, _ = iclsweep_axis("geomspace", 0.01, 1, 5, "lr")
-    check(got is not None and got[0] == 0.01 and got[-1] == 1.0, f"geomspace [0.01, 1, 5]: {got}")
+    assert got is not None and got[0] == 0.01 and got[-1] == 1.0, f"geomspace [0.01, 1, 5]: {got}"
 
 
 def task_keys(yaml, n):
     rc, out = plan(yaml, "--list", str(n))
-    check(rc == 0, f"plan failed: {out}")
+    assert rc == 0, f"plan failed: {out}"
     # the task rows of `plan --list`: "  task rep values... key seed"
     return [l.split()[-2] for l in out.splitlines() if re.match(r"^\s+\d+\s+\d+\s", l)]
 
 
-def test_identity_independent_of_spelling():
-    portable = numpy_values([("geomspace", 0.01, 1.0, 5, False), ("linspace", 0.0, 1.0, 11, False)],
-                            portable=True)
-    for gen, args, values in (("geomspace", "[0.01, 1, 5]", portable[0]),
-                              ("linspace", "[0, 1, 11]", portable[1])):
-        literal = ", ".join(repr(v) for v in values)
-        generated = task_keys(f"model: linattn\nreplicates: 2\ngrid:\n  lr: {{{gen}: {args}}}\n"
-                              f"  D: [5, 10]\n", 100)
-        written = task_keys(f"model: linattn\nreplicates: 2\ngrid:\n  lr: [{literal}]\n"
-                            f"  D: [5, 10]\n", 100)
-        check(len(generated) == 4 * len(values) and generated == written,
-              f"{gen}{args} and the literal list [{literal}] give different task keys:\n"
-              f"{generated}\n{written}")
-    # -0.0 and 0 are one value, one identity.
-    check(task_keys("model: linattn\nfixed: {lr: -0.0}\n", 1) == task_keys("model: linattn\nfixed: {lr: 0}\n", 1),
-          "-0.0 and 0 give different identities")
+SPELLED = (("geomspace", "[0.01, 1, 5]", (0.01, 1.0, 5)), ("linspace", "[0, 1, 11]", (0.0, 1.0, 11)))
 
 
-if __name__ == "__main__":
-    test_ranges_equal_numpy()
-    test_identity_independent_of_spelling()
-    print(f"test_ranges: {_passed} passed, {_failed} failed")
-    sys.exit(1 if _failed else 0)
+@pytest.fixture(scope="module")
+def spelled():
+    """numpy's portable values of each generated axis in SPELLED."""
+    return numpy_values([(gen, *lohin, False) for gen, _, lohin in SPELLED], portable=True)
+
+
+@pytest.mark.parametrize("k", range(len(SPELLED)), ids=[gen for gen, _, _ in SPELLED])
+def test_identity_independent_of_spelling(spelled, k):
+    (gen, args, _), values = SPELLED[k], spelled[k]
+    literal = ", ".join(repr(v) for v in values)
+    generated = task_keys(f"model: linattn\nreplicates: 2\ngrid:\n  lr: {{{gen}: {args}}}\n"
+                          f"  D: [5, 10]\n", 100)
+    written = task_keys(f"model: linattn\nreplicates: 2\ngrid:\n  lr: [{literal}]\n"
+                        f"  D: [5, 10]\n", 100)
+    assert len(generated) == 4 * len(values) and generated == written, \
+        f"{gen}{args} and the literal list [{literal}] give different task keys:\n" \
+        f"{generated}\n{written}"
+
+
+def test_negative_zero_is_zero():
+    """-0.0 and 0 are one value, one identity."""
+    assert task_keys("model: linattn\nfixed: {lr: -0.0}\n", 1) == task_keys("model: linattn\nfixed: {lr: 0}\n", 1), \
+        "-0.0 and 0 give different identities"

@@ -1,15 +1,10 @@
 """Shared helpers for the sweep tests (MPI runs of the iclsweep program, read back with h5py).
 
-Each test script is run by ctest with /usr/bin/python3 (Debian's h5py and numpy); the program
-comes from $ICLSWEEP_BIN. Checks are counted and the script ends with "N passed, N failed" and a
-nonzero exit status on any failure.
+The tests are pytest files run by ctest with /usr/bin/python3 -m pytest (Debian's pytest, h5py and
+numpy); the program comes from $ICLSWEEP_BIN. conftest.py holds the fixtures (work folders).
 """
 import os
-import shutil
-import signal
 import subprocess
-import sys
-import tempfile
 import time
 
 import h5py
@@ -24,42 +19,19 @@ ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
            ICLSWEEP_READ_TIMEOUT=os.environ.get("ICLSWEEP_READ_TIMEOUT", "30"))
 
-_passed = 0
-_failed = 0
+class Folder:
+    """A test's work folder (a pytest tmp_path, kept by pytest after the run for a look)."""
 
-
-def check(cond, what):
-    global _passed, _failed
-    if cond:
-        _passed += 1
-    else:
-        _failed += 1
-        print(f"FAILED: {what}", file=sys.stderr, flush=True)
-    return cond
-
-
-def report(name):
-    print(f"{name}: {_passed} passed, {_failed} failed")
-    sys.exit(1 if _failed else 0)
-
-
-class Workdir:
-    """A temporary folder removed at the end (kept if KEEP=1 for debugging)."""
-
-    def __enter__(self):
-        self.path = tempfile.mkdtemp(prefix="iclsweep_test_")
-        return self
+    def __init__(self, path):
+        self.path = str(path)
 
     def file(self, name, text=None):
+        """The path of `name` in the folder; with text, the file is written first."""
         p = os.path.join(self.path, name)
         if text is not None:
             with open(p, "w") as f:
                 f.write(text)
         return p
-
-    def __exit__(self, *exc):
-        if os.environ.get("KEEP") != "1":
-            shutil.rmtree(self.path, ignore_errors=True)
 
 
 def command(np_, *args):
@@ -74,6 +46,14 @@ def run(np_, *args, timeout=300):
     p = subprocess.run(command(np_, *args), env=ENV, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=timeout)
     return p.returncode, p.stdout
+
+
+def run_ok(np_, sweep, out, label, timeout=300):
+    """Runs sweep into out on np_ ranks to the end; returns out, or fails the test with
+    "label: output" unless the run exits 0."""
+    rc, log = run(np_, "run", sweep, "-o", out, "--quiet", timeout=timeout)
+    assert rc == 0, f"{label}: {log}"
+    return out
 
 
 def start(np_, *args):

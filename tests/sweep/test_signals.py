@@ -5,16 +5,28 @@ that it receives itself into its own exit 1, by its rule; the ranks still exit 3
 `status` exits 3.) Twice, in any mix: the process stops at once and the file stays consistent. A
 Slurm step where MPI sees one rank per task is refused. Every stopped file resumes to the data of
 an uninterrupted run.
-Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 tests/sweep/test_signals.py"""
+Run by hand: ICLSWEEP_BIN=build/iclsweep /usr/bin/python3 -m pytest -q -rs -p no:cacheprovider tests/sweep/test_signals.py"""
 import os
 import signal
 import subprocess
-import time
 
-from common import BIN, ENV, Workdir, check, report, run, same_results, start, states, wait_for_done, wait_gone
+import pytest
+
+from common import BIN, ENV, run, run_ok, same_results, states, wait_for_done, wait_gone
 from sweeps import LONGER
 
 SLOW = LONGER.replace("steps: [1000, 1500]", "steps: [6000, 9000]")
+
+
+@pytest.fixture(scope="module")
+def sweep(shared):
+    return shared.file("slow.yaml", SLOW)
+
+
+@pytest.fixture(scope="module")
+def reference(shared, sweep):
+    """An uninterrupted run of the sweep."""
+    return run_ok(3, sweep, shared.file("reference.h5"), "reference")
 
 
 def rank_pids(out):
@@ -25,20 +37,23 @@ def rank_pids(out):
 
 def finish(sweep, out, reference, label):
     s = states(out)
-    check(s is not None and not (s == 1).any(), f"{label}: no task left running: {s}")
+    assert s is not None and not (s == 1).any(), f"{label}: no task left running: {s}"
     rc, _ = run(1, "status", out)
-    check(rc == 3, f"{label}: status says work remains (exit 3): {rc}")
+    assert rc == 3, f"{label}: status says work remains (exit 3): {rc}"
     rc, log = run(3, "run", sweep, "-o", out, "--resume", "--quiet")
-    check(rc == 0, f"{label}: resume finishes: {rc} {log[-300:]}")
+    assert rc == 0, f"{label}: resume finishes: {rc} {log[-300:]}"
     diffs = same_results(out, reference)
-    check(not diffs, f"{label}: equals an uninterrupted run: {diffs}")
+    assert not diffs, f"{label}: equals an uninterrupted run: {diffs}"
 
 
-def once(w, sweep, reference, np_, sig, target):
+@pytest.mark.parametrize("sig", (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT), ids=lambda s: s.name)
+@pytest.mark.parametrize("np_, target", ((1, "launcher"), (3, "launcher"), (3, "ranks")),
+                         ids=("np1-launcher", "np3-launcher", "np3-ranks"))
+def test_once(work, jobs, sweep, reference, np_, sig, target):
     label = f"{signal.Signals(sig).name} to {target}, np {np_}"
-    out = w.file(f"once_{np_}_{sig}_{target}.h5")
-    p = start(np_, "run", sweep, "-o", out, "--progress", "plain")
-    check(wait_for_done(out, 2, p), f"{label}: running")
+    out = work.file(f"once_{np_}_{sig}_{target}.h5")
+    p = jobs.start(np_, "run", sweep, "-o", out, "--progress", "plain")
+    assert wait_for_done(out, 2, p), f"{label}: running"
     if target == "launcher":
         os.kill(p.pid, sig)
     else:
@@ -52,50 +67,37 @@ def once(w, sweep, reference, np_, sig, target):
     name = signal.Signals(sig).name
     mpirun_rule = np_ > 1 and target == "launcher" and sig != signal.SIGUSR1
     want = 1 if mpirun_rule else 3
-    check(p.returncode == want, f"{label}: exit {p.returncode}, want {want}: {log[-400:]}")
+    assert p.returncode == want, f"{label}: exit {p.returncode}, want {want}: {log[-400:]}"
     # mpirun passes a TERM or INT it receives on to the ranks as SIGTERM.
     heard = "SIGTERM" if mpirun_rule else name
-    check(f"stopped by {heard}" in log and "--resume" in log, f"{label}: the resume hint: {log[-400:]}")
+    assert f"stopped by {heard}" in log and "--resume" in log, f"{label}: the resume hint: {log[-400:]}"
     wait_gone(out)
     finish(sweep, out, reference, label)
 
 
-def twice(w, sweep, reference, first, second):
+@pytest.mark.parametrize("first, second", ((signal.SIGUSR1, signal.SIGTERM), (signal.SIGTERM, signal.SIGINT)),
+                         ids=("USR1-TERM", "TERM-INT"))
+def test_twice(work, jobs, sweep, reference, first, second):
     label = f"{signal.Signals(first).name} then {signal.Signals(second).name}"
-    out = w.file(f"twice_{first}_{second}.h5")
-    p = start(1, "run", sweep, "-o", out, "--quiet")
-    check(wait_for_done(out, 2, p), f"{label}: running")
+    out = work.file(f"twice_{first}_{second}.h5")
+    p = jobs.start(1, "run", sweep, "-o", out, "--quiet")
+    assert wait_for_done(out, 2, p), f"{label}: running"
     p.send_signal(first)
     p.send_signal(second)
     p.communicate(timeout=60)
     # Pending together, the two are delivered lowest number first: either may be the second.
-    check(p.returncode in (-first, -second), f"{label}: the second signal stops at once: {p.returncode}")
+    assert p.returncode in (-first, -second), f"{label}: the second signal stops at once: {p.returncode}"
     s = states(out)
     # Killed at once, a task may be left `running`: the resume runs it again.
     rc, log = run(3, "run", sweep, "-o", out, "--resume", "--quiet")
-    check(s is not None and rc == 0, f"{label}: the file resumes: {rc} {log[-300:]}")
+    assert s is not None and rc == 0, f"{label}: the file resumes: {rc} {log[-300:]}"
     diffs = same_results(out, reference)
-    check(not diffs, f"{label}: equals an uninterrupted run: {diffs}")
+    assert not diffs, f"{label}: equals an uninterrupted run: {diffs}"
 
 
-def mislaunched(w, sweep):
+def test_mislaunched(work, sweep):
     env = dict(ENV, SLURM_STEP_NUM_TASKS="4")
-    p = subprocess.run([BIN, "run", sweep, "-o", w.file("mis.h5")], env=env, stdout=subprocess.PIPE,
+    p = subprocess.run([BIN, "run", sweep, "-o", work.file("mis.h5")], env=env, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=60)
-    check(p.returncode == 2 and "srun --mpi=pmix" in p.stdout and not os.path.exists(w.file("mis.h5")),
-          f"a step of 4 Slurm tasks seen as 1 MPI rank is refused: {p.returncode} {p.stdout}")
-
-
-with Workdir() as w:
-    sweep = w.file("slow.yaml", SLOW)
-    reference = w.file("reference.h5")
-    rc, log = run(3, "run", sweep, "-o", reference, "--quiet")
-    check(rc == 0, f"reference: {log}")
-    for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT):
-        once(w, sweep, reference, 1, sig, "launcher")
-        once(w, sweep, reference, 3, sig, "launcher")
-        once(w, sweep, reference, 3, sig, "ranks")
-    twice(w, sweep, reference, signal.SIGUSR1, signal.SIGTERM)
-    twice(w, sweep, reference, signal.SIGTERM, signal.SIGINT)
-    mislaunched(w, sweep)
-report("test_signals")
+    assert p.returncode == 2 and "srun --mpi=pmix" in p.stdout and not os.path.exists(work.file("mis.h5")), \
+        f"a step of 4 Slurm tasks seen as 1 MPI rank is refused: {p.returncode} {p.stdout}"

@@ -45,6 +45,17 @@ typedef struct {
 /* Expands LIST into isw_param_def rows for struct S; S must be #defined as ISW_PARAMS_CFG. */
 #define ISW_PARAM_ROW(name, type, def, lo, hi, choices, units, doc) \
     ISW_PARAM_ROW_(ISW_PARAMS_CFG, name, type, def, lo, hi, choices, units, doc)
+/* Declares a model's table and the descriptor hooks that depend on its config alone, named
+ * isw_<model>_check, _resolve, _cost, _memory, _calibration, _log_steps (include/iclsweep/train/model.h
+ * says what each returns); each takes the model's config struct. */
+#define ISW_PARAMS_HOOKS(model)                                                              \
+    extern const isw_param_def isw_##model##_params[];                                        \
+    isw_status isw_##model##_check(const void *cfg, int *blame, char *why, size_t size);      \
+    void isw_##model##_resolve(void *cfg);                                                   \
+    double isw_##model##_cost(const void *cfg);                                              \
+    double isw_##model##_memory(const void *cfg);                                            \
+    void isw_##model##_calibration(void *cfg);                                               \
+    int64_t isw_##model##_log_steps(const void *cfg, int64_t *steps);
 /* Counts a table's rows: enum { N = 0 LIST(ISW_PARAM_ONE) }. */
 #define ISW_PARAM_ONE(name, type, def, lo, hi, choices, units, doc) +1
 

@@ -60,18 +60,10 @@ enum { ISW_CONCEPT_QK_INITS(ISW_CONCEPT_CHOICE_ENUM_, ) ISW_QK_N };
 
 ISW_PARAMS_STRUCT(ISW_CONCEPT_PARAMS, isw_concept_cfg)
 
-/* The rows of the table, in its order. */
-extern const isw_param_def isw_concept_params[];
 enum { ISW_CONCEPT_N_PARAMS = 0 ISW_CONCEPT_PARAMS(ISW_PARAM_ONE) };
 
-/* The descriptor's hooks that depend on the config alone (include/iclsweep/train/model.h says
- * what each returns); each takes an isw_concept_cfg. */
-isw_status isw_concept_check(const void *cfg, int *blame, char *why, size_t size);
-double isw_concept_cost(const void *cfg);
-double isw_concept_memory(const void *cfg);
-void isw_concept_calibration(void *cfg);
-int64_t isw_concept_log_steps(const void *cfg, int64_t *steps);
-void isw_concept_resolve(void *cfg);
+/* The table's rows and the descriptor's hooks that depend on the config alone. */
+ISW_PARAMS_HOOKS(concept)
 
 /* The data knobs of c, as the data generator (include/iclsweep/tasks/concept.h) reads them. */
 isw_concept_data isw_concept_data_of(const isw_concept_cfg *c);

@@ -23,16 +23,9 @@
 
 ISW_PARAMS_STRUCT(ISW_ICCLS_COMPANION_PARAMS, isw_iccls_companion_params_cfg)
 
-extern const isw_param_def isw_iccls_companion_params[];
 enum { ISW_ICCLS_COMPANION_N_PARAMS = 0 ISW_ICCLS_COMPANION_PARAMS(ISW_PARAM_ONE) };
 
-/* The descriptor's hooks that depend on the config alone; each takes an
- * isw_iccls_companion_params_cfg. */
-isw_status isw_iccls_companion_check(const void *cfg, int *blame, char *why, size_t size);
-void isw_iccls_companion_resolve(void *cfg);
-double isw_iccls_companion_cost(const void *cfg);
-double isw_iccls_companion_memory(const void *cfg);
-void isw_iccls_companion_calibration(void *cfg);
-int64_t isw_iccls_companion_log_steps(const void *cfg, int64_t *steps);
+/* The table's rows and the descriptor's hooks that depend on the config alone. */
+ISW_PARAMS_HOOKS(iccls_companion)
 
 #endif

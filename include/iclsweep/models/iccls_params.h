@@ -65,18 +65,10 @@ enum { ISW_ICCLS_PRECISIONS(ISW_ICCLS_PREC_ENUM_, ) ISW_ICCLS_PREC_N };
 
 ISW_PARAMS_STRUCT(ISW_ICCLS_PARAMS, isw_iccls_cfg)
 
-/* The rows of the table, in its order. */
-extern const isw_param_def isw_iccls_params[];
 enum { ISW_ICCLS_N_PARAMS = 0 ISW_ICCLS_PARAMS(ISW_PARAM_ONE) };
 
-/* The descriptor's hooks that depend on the config alone (include/iclsweep/train/model.h says
- * what each returns); each takes an isw_iccls_cfg. */
-isw_status isw_iccls_check(const void *cfg, int *blame, char *why, size_t size);
-void isw_iccls_resolve(void *cfg);
-double isw_iccls_cost(const void *cfg);
-double isw_iccls_memory(const void *cfg);
-void isw_iccls_calibration(void *cfg);
-int64_t isw_iccls_log_steps(const void *cfg, int64_t *steps);
+/* The table's rows and the descriptor's hooks that depend on the config alone. */
+ISW_PARAMS_HOOKS(iccls)
 
 /* The data knobs of c, as the data generator (include/iclsweep/tasks/iccls.h) reads them. */
 isw_iccls_data_cfg isw_iccls_data_of(const isw_iccls_cfg *c);

@@ -50,18 +50,10 @@
 
 ISW_PARAMS_STRUCT(ISW_LINATTN_PARAMS, isw_linattn_cfg)
 
-/* The rows of the table, in its order. */
-extern const isw_param_def isw_linattn_params[];
 enum { ISW_LINATTN_N_PARAMS = 0 ISW_LINATTN_PARAMS(ISW_PARAM_ONE) };
 
-/* The descriptor's hooks that depend on the config alone (include/iclsweep/train/model.h says
- * what each returns); each takes an isw_linattn_cfg. */
-isw_status isw_linattn_check(const void *cfg, int *blame, char *why, size_t size);
-double isw_linattn_cost(const void *cfg);
-double isw_linattn_memory(const void *cfg);
-void isw_linattn_calibration(void *cfg);
-int64_t isw_linattn_log_steps(const void *cfg, int64_t *steps);
-void isw_linattn_resolve(void *cfg);
+/* The table's rows and the descriptor's hooks that depend on the config alone. */
+ISW_PARAMS_HOOKS(linattn)
 
 /* The number of training prompts of cfg: P, or round(alpha D^2) (at least 1) when alpha > 0. */
 int64_t isw_linattn_train_prompts(const isw_linattn_cfg *cfg);
