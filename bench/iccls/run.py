@@ -17,7 +17,8 @@ PyTorch peer (bench/peers/iccls_peer.py), one thread each.
    the four test sets and the progress measures every 100 steps, printing) at the default point
    with 2000 steps, float64 and float32, against the peer as a whole process (`python3
    iccls_peer.py task`, torch import included) in float32 and float64, RUNS alternating rounds;
-   medians. With --full, also the whole default task (20000 steps) once each.
+   medians. With --full, also the whole default task (20000 steps), RUNS rounds (about 9 minutes
+   a round).
 4. Memory: `iclsweep plan`'s estimate against the peak resident memory of `iclsweep train`
    (/usr/bin/time) at several points.
 5. The companion model at scale: a 10^5-task sweep (iccls_companion, L x N) through
@@ -198,7 +199,7 @@ def process_section(iclsweep, tmp, runs, full):
              "peer32 / C32 | peer64 / C64 | rounds |", "|---|---|---|---|---|---|---|---|---|"]
     lines.append(process_row(iclsweep, tmp, "2000", 2000, runs))
     if full:
-        lines.append(process_row(iclsweep, tmp, "20000 (the default task)", 20000, 1))
+        lines.append(process_row(iclsweep, tmp, "20000 (the default task)", 20000, runs))
     return lines
 
 
