@@ -1,8 +1,8 @@
 """iclsweep: read iclsweep result files (format iclsweep/3) and analyse sweeps of in-context
 learning: tables with confidence intervals, phase diagrams, learning curves, thresholds, refined
 sweeps and reports. See docs/analysis.md in the iclsweep repository."""
-from .reader import (FORMAT, IncompatibleFiles, IncompleteSweepWarning, NotAnIclsweepFile,
-                     inspect, load, load_traj)
+from .reader import (FORMAT, DamagedRowsWarning, IncompatibleFiles, IncompleteSweepWarning,
+                     NotAnIclsweepFile, inspect, load, load_traj)
 
 
 def open_dataset(paths, **kwargs):
@@ -12,5 +12,5 @@ def open_dataset(paths, **kwargs):
     return _open(paths, **kwargs)
 
 __version__ = "0.1.0"
-__all__ = ["FORMAT", "IncompatibleFiles", "IncompleteSweepWarning", "NotAnIclsweepFile", "inspect",
-           "load", "load_traj", "open_dataset"]
+__all__ = ["FORMAT", "DamagedRowsWarning", "IncompatibleFiles", "IncompleteSweepWarning",
+           "NotAnIclsweepFile", "inspect", "load", "load_traj", "open_dataset"]

@@ -6,8 +6,11 @@ it, the command and its choices), prints how complete the data is and where it w
 Only commands that draw load matplotlib (table, refine and threshold --no-figure do not), so a
 table on a cluster's login node starts fast.
 
-Exit codes: 0 done; 2 bad usage or input (not an iclsweep file, unknown axis or metric, ...);
-adapt: 3 when the budget ran out before every interval was narrow enough."""
+Exit codes: 0 done; 2 bad usage or input (not an iclsweep file, unknown axis or metric, ...):
+one line naming the file and what is wrong; adapt: 3 when the budget ran out before every interval
+was narrow enough. Everything printed passes through contain.SafeStream: names and values from a
+file reach the terminal escaped. A finished row failing its checksum is no result: the command
+says which rows, and goes on without them."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +18,7 @@ import os
 import sys
 import warnings
 
-from . import reader, theory
+from . import contain, reader, theory
 
 
 def _level(text):
@@ -291,6 +294,10 @@ def run(args):
     print(f"{', '.join(files)}: {meta['name']} ({meta['model']}), "
           f"{reader.completion_text(meta['counts'])}" +
           ("" if meta["complete"] else "; using the done tasks only"))
+    for path, rows in meta["damaged_rows"].items():
+        print(f"{path}: {len(rows)} finished row(s) fail their checksums (rows "
+              f"{', '.join(str(r) for r in rows[:8])}{', ...' if len(rows) > 8 else ''}; iclsweep "
+              f"verify names each): left out")
     if args.command != "explore" and not getattr(args, "regime", None):
         _headline(meta, args)
     _wrote(COMMANDS[args.command](args, files, meta))
@@ -298,16 +305,22 @@ def run(args):
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = contain.SafeStream(stdout), contain.SafeStream(stderr)
     try:
+        args = _parser().parse_args(argv)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", reader.IncompleteSweepWarning)
+            warnings.simplefilter("ignore", reader.DamagedRowsWarning)
             return run(args)
     except (reader.NotAnIclsweepFile, reader.IncompatibleFiles, FileNotFoundError, KeyError,
             ValueError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"iclsweep-analyze {args.command}: {msg}", file=sys.stderr)
         return 2
+    finally:
+        sys.stdout.flush()
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 if __name__ == "__main__":

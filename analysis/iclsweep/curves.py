@@ -144,6 +144,22 @@ def _colour_key(fig, axes, color, values, palette, meta):
     cbar.set_label(plotting.label(meta, color, width=42))
 
 
+def _partial(ax, partial, traj, metric, color, values, palette, labelled):
+    """Tasks still training (load_traj's partial rows): a thin dashed line each, up to its last
+    checkpoint, named in the legend where no done line names its value (labelled). Returns how
+    many were drawn."""
+    drawn = 0
+    for v, colour in zip(values, palette):
+        for key in partial.loc[partial[color] == v, "key"]:
+            t = traj[(traj["key"] == key) & np.isfinite(traj[metric].to_numpy(dtype=float))]
+            if len(t):
+                name = None if v in labelled else plotting.fmt(v)
+                labelled.add(v)
+                ax.plot(t["step"], t[metric], color=colour, lw=0.8, ls="--", alpha=0.8, label=name)
+                drawn += 1
+    return drawn
+
+
 def _panel(ax, done, traj, metric, color, values, palette, many, has_rate):
     """The lines of one panel: [(rows, colour, band)] per value of color with tasks. has_rate:
     give each line's fitted rate in its label (one panel only: the legend is shared)."""
@@ -173,22 +189,34 @@ def curves_figure(tasks, traj, metric, color, *, col=None, row=None, where_notes
                          f"are: {', '.join(meta['traj_metrics'])}")
     done = tasks[tasks["status"] == "done"]
     done.attrs = meta
+    partial = tasks[tasks["status"].isin(["pending", "running"]) & tasks["key"].isin(
+        traj.loc[traj["partial"], "key"] if "partial" in traj else [])]
+    traj_partial = traj[traj["key"].isin(partial["key"])]
     traj = traj[traj["key"].isin(done["key"])]
-    values = sorted(done[color].unique())
+    values = sorted(set(done[color].unique()) | set(partial[color].unique()))
     palette = plotting.colors(len(values))
     many = len(values) > MAX_LEGEND
     has_rate = f"{metric}_decay" in meta["final_metrics"]
-    rv, cv, panels = plotting.facets(done, col, row)
+    shown = pd.concat([done, partial])
+    shown.attrs = meta
+    rv, cv, panels = plotting.facets(shown, col, row)
     fig, axes = plotting.facet_figure(len(rv), len(cv), panel=(6.4, 4.4), extra=(2.6, 0.9),
                                       sharex=True, sharey=True)
     rate_in_legend = has_rate and len(panels) == 1
-    per_panel = {k: _panel(axes[k], sub, traj, metric, color, values, palette, many,
-                           rate_in_legend) for k, sub in panels.items()}
-    allv = pd.concat([g[2] for gs in per_panel.values() for g in gs] or
-                     [pd.DataFrame({"mean": [], "lo": [], "hi": []})])
+    per_panel = {k: _panel(axes[k], sub[sub["status"] == "done"], traj, metric, color, values, palette,
+                           many, rate_in_legend) for k, sub in panels.items()}
+    labelled = {v for gs in per_panel.values() for rows, _, _ in gs for v in rows[color].unique()}
+    n_partial = sum(_partial(axes[k], sub[sub["status"] != "done"], traj_partial, metric, color, values,
+                             palette, labelled) for k, sub in panels.items())
+    pv = traj_partial[metric].to_numpy(dtype=float) if n_partial else np.array([])
+    allv = pd.concat([g[2] for gs in per_panel.values() for g in gs] +
+                     [pd.DataFrame({"mean": pv, "lo": pv, "hi": pv})])
     means = allv["mean"].to_numpy(dtype=float)
     log = _log_y(meta, metric, means[np.isfinite(means)], yscale)
     notes = [f"mean and 95% bootstrap band over the done tasks"] + list(where_notes)
+    if n_partial:
+        notes.append(f"dashed: {n_partial} task{'s' if n_partial > 1 else ''} still training (partial, to "
+                     f"{'their' if n_partial > 1 else 'its'} last checkpoint)")
     handles, seen = [], set()
     lim = _limits(meta, metric, allv, log, done)
     for k, groups in per_panel.items():

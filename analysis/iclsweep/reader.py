@@ -12,6 +12,11 @@ the cube (cube.py).
 
 Only `done` rows are results: the final metrics of every other row are masked to NaN (unless
 done_only=False), and a file that is not complete says so (a warning and DataFrame.attrs).
+
+Files are input that may be damaged or crafted: each is checked in a child process before it is
+read (filecheck.py), and every finished row is checked against its checksum (checksum.py); a row
+that fails is not a result (it reads as failed, with the reason in `error`, and a
+DamagedRowsWarning says so). Files of older formats have no checksums to check.
 """
 from __future__ import annotations
 
@@ -25,29 +30,28 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from . import checksum, contain, filecheck
 from . import theory as theory_mod
 
-FORMAT = "iclsweep/3"
-# Formats this reader reads: iclsweep/3 is iclsweep/3 without /theory.
-READ_FORMATS = (FORMAT, "iclsweep/3")
+FORMAT = filecheck.FORMAT
+# Formats this reader reads: iclsweep/2 is iclsweep/3 without /theory.
+READ_FORMATS = filecheck.READ_FORMATS
 
 # The status enum of /tasks/status, in value order (also read back from the file's enum).
 STATUS_LABELS = ("pending", "running", "done", "failed", "diverged")
 
 # /tasks columns that are bookkeeping rather than model parameters (docs/file-format.md).
 BOOKKEEPING = ("replicate", "key", "seed", "point", "cost", "status", "attempts", "rank", "wall_s",
-               "steps_done", "error", "origin")
-REQUIRED_TASK_COLUMNS = ("replicate", "key", "seed", "point", "status")
-REQUIRED_ATTRS = ("format", "name", "model", "seed", "grid", "n_tasks", "n_log_points",
-                  "replicates")
+               "steps_done", "error", "origin", "checksum")
+REQUIRED_TASK_COLUMNS = filecheck.REQUIRED_TASK_COLUMNS
+REQUIRED_ATTRS = filecheck.REQUIRED_ATTRS
 
 # When the same task (key) is in several files, the row kept is the most advanced one: done,
 # then diverged, failed, running, pending; ties go to the file named first.
 _STATUS_PRIORITY = {"done": 0, "diverged": 1, "failed": 2, "running": 3, "pending": 4}
 
 
-class NotAnIclsweepFile(ValueError):
-    """The path is not a readable iclsweep result file; the message names the file and why."""
+NotAnIclsweepFile = filecheck.NotAnIclsweepFile
 
 
 class IncompatibleFiles(ValueError):
@@ -56,6 +60,10 @@ class IncompatibleFiles(ValueError):
 
 class IncompleteSweepWarning(UserWarning):
     """Some tasks of the file(s) are not done: statistics use the done ones only."""
+
+
+class DamagedRowsWarning(UserWarning):
+    """Some finished rows fail their checksum: they are not results (they read as failed)."""
 
 
 @dataclass
@@ -80,6 +88,8 @@ class SweepFile:
     columns: dict = field(default_factory=dict)    # (group, name) -> Column
     theory: dict = None     # the parsed `theory` attribute (theory.py), None in older files
     theory_columns: list = field(default_factory=list)    # /theory dataset names
+    checksums: bool = None  # the file has checksums (None until its rows are read)
+    damaged: list = field(default_factory=list)    # rows failing their checksum
 
     @property
     def model(self):
@@ -119,64 +129,40 @@ def reading(path, what="the file"):
         yield
     except (NotAnIclsweepFile, FileNotFoundError):
         raise
-    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as e:
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError,
+            IndexError) as e:
         reason = str(e).strip() or type(e).__name__
-        raise NotAnIclsweepFile(f"{path}: damaged or unreadable: reading {what} failed "
-                                f"({reason})") from None
+        raise filecheck.fail(path, f"damaged or unreadable: reading {what} failed "
+                                   f"({reason})") from None
 
 
 def open_h5(path):
-    """Opens path read-only without file locking (a running sweep may hold it). Raises
-    FileNotFoundError or NotAnIclsweepFile naming the file."""
+    """Opens path read-only without file locking (a running sweep may hold it), once a child
+    process has checked it (filecheck.probe). Raises FileNotFoundError or NotAnIclsweepFile
+    naming the file."""
     path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file")
+    filecheck.probe(path)
     try:
         return h5py.File(path, "r", locking=False)
     except OSError as e:
-        raise NotAnIclsweepFile(f"{path}: not an iclsweep result file: HDF5 cannot open it "
-                                f"({e})") from None
+        raise filecheck.fail(path, f"not an iclsweep result file: HDF5 cannot open it ({e})") from None
+
+
+def _doc_text(v):
+    """A documentation attribute as str, whatever it holds (undecodable bytes shown escaped)."""
+    v = _text(v) if not isinstance(v, bytes) else v.decode("utf-8", errors="backslashreplace")
+    return str(v)
 
 
 def _column(ds, group, name):
-    return Column(group, name, str(_text(ds.attrs.get("description", ""))),
-                  str(_text(ds.attrs.get("units", ""))))
+    return Column(group, name, _doc_text(ds.attrs.get("description", "")),
+                  _doc_text(ds.attrs.get("units", "")))
 
 
 def _check_layout(f, path):
-    """Raises NotAnIclsweepFile saying what makes f not a complete iclsweep/3 file."""
-    if "format" not in f.attrs:
-        raise NotAnIclsweepFile(f"{path}: not an iclsweep result file (no 'format' attribute at "
-                                f"the root)")
-    fmt = _text(f.attrs["format"])
-    if fmt not in READ_FORMATS:
-        hint = (": it was written by an older iclsweep; run the sweep again with this one"
-                if str(fmt).startswith("iclsweep/") else "")
-        raise NotAnIclsweepFile(f"{path}: format is '{fmt}', this reader reads '{FORMAT}'{hint}")
-    if "layout_complete" not in f.attrs:
-        raise NotAnIclsweepFile(f"{path}: the file was never completely created (no "
-                                f"'layout_complete' attribute): the run creating it was killed; "
-                                f"run the sweep again")
-    missing = [a for a in REQUIRED_ATTRS if a not in f.attrs]
-    if missing:
-        raise NotAnIclsweepFile(f"{path}: root attribute(s) {', '.join(missing)} missing")
-    for group in ("tasks", "traj", "final"):
-        if not isinstance(f.get(group), h5py.Group):
-            raise NotAnIclsweepFile(f"{path}: not a complete iclsweep file: no group /{group}")
-    missing = [c for c in REQUIRED_TASK_COLUMNS if c not in f["tasks"]]
-    if "step" not in f["traj"]:
-        missing.append("/traj/step")
-    if missing:
-        raise NotAnIclsweepFile(f"{path}: dataset(s) {', '.join(missing)} missing from /tasks")
-    T, S = int(_text(f.attrs["n_tasks"])), int(_text(f.attrs["n_log_points"]))
-    groups = [("tasks", (T,)), ("final", (T,)), ("traj", (T, S))]
-    if isinstance(f.get("theory"), h5py.Group):
-        groups.append(("theory", (T,)))
-    for group, shape in groups:
-        for name, ds in f[group].items():
-            if ds.shape != shape:
-                raise NotAnIclsweepFile(f"{path}: /{group}/{name} has shape {ds.shape}, the "
-                                        f"file's n_tasks and n_log_points say {shape}")
+    """Raises NotAnIclsweepFile saying what makes f not a complete, readable iclsweep file (the
+    checks the probe ran in its child: filecheck.check_open)."""
+    filecheck.check_open(f, path)
 
 
 def inspect(path):
@@ -184,16 +170,8 @@ def inspect(path):
     data. Raises NotAnIclsweepFile (naming the file and the problem) for anything else."""
     path = os.fspath(path)
     with open_h5(path) as f, reading(path, "its description"):
-        _check_layout(f, path)
-        attrs = {k: _text(v) for k, v in f.attrs.items()}
-        try:
-            grid = json.loads(attrs["grid"])
-        except (TypeError, ValueError) as e:
-            raise NotAnIclsweepFile(f"{path}: the 'grid' attribute is not JSON ({e})") from None
-        try:
-            theory = theory_mod.parse(attrs["theory"]) if "theory" in attrs else None
-        except ValueError as e:
-            raise NotAnIclsweepFile(f"{path}: {e}") from None
+        # open_h5's probe checked the links and datasets of this very file (its identity)
+        attrs, _, _, grid, theory = filecheck.header(f, path)
         names = list(f["tasks"].keys())
         settings = [n for n in names if n.endswith("_setting") and n[:-8] in names]
         params = [n for n in names if n not in BOOKKEEPING and n not in settings]
@@ -207,12 +185,12 @@ def inspect(path):
     if theory is not None:
         missing = [c for c in theory_mod.columns({"theory": theory}) if c not in theory_columns]
         if missing:
-            raise NotAnIclsweepFile(f"{path}: the 'theory' attribute names /theory/"
-                                    f"{', /theory/'.join(missing)}, which the file does not have")
+            raise filecheck.fail(path, f"the 'theory' attribute names /theory/"
+                                       f"{', /theory/'.join(missing)}, which the file does not have")
     unknown = [p for p in sf.grid_params if p not in params]
     if unknown:
-        raise NotAnIclsweepFile(f"{path}: the grid names parameter(s) {', '.join(unknown)} that "
-                                f"/tasks does not have")
+        raise filecheck.fail(path, f"the grid names parameter(s) {', '.join(unknown)} that "
+                                   f"/tasks does not have")
     return sf
 
 
@@ -266,9 +244,34 @@ def _read_one(sf):
             cols["final_" + m if m in clash else m] = f["final"][m][()]
         for c in sf.theory_columns:
             cols[theory_mod.PREFIX + c] = f["theory"][c][()].astype(float)
+        _check_finished_rows(f, sf, cols)
     df = pd.DataFrame(cols)
     df["_row"] = np.arange(T)
     return df
+
+
+def _check_finished_rows(f, sf, cols):
+    """Checks every finished row against its checksum (read after the status: what a running sweep
+    writes before a row's status is there); a row that fails is no result: its status becomes
+    failed and its error says why. Notes on sf whether the file has checksums and which rows
+    failed."""
+    status = cols["status"]
+    values = np.array([filecheck.STATUS_MEMBERS[c] for c in status.categories], dtype=np.uint8)
+    codes = values[status.codes]
+    try:
+        bad = checksum.check_file_rows(f, sf.path, codes, BOOKKEEPING)
+    except checksum.ChecksumsUnreadable as e:
+        raise filecheck.fail(sf.path, str(e).split(": ", 1)[-1]) from None
+    sf.checksums = bad is not None
+    sf.damaged = [] if bad is None else [int(r) for r in np.nonzero(bad)[0]]
+    if not sf.damaged:
+        return
+    cols["status"] = pd.Categorical(np.where(bad > 0, "failed", np.asarray(status, dtype=object)),
+                                    categories=status.categories)
+    error = np.asarray(cols.get("error", np.full(len(codes), "", dtype=object)), dtype=object).copy()
+    for r in sf.damaged:
+        error[r] = "damaged: " + checksum.WHY[int(bad[r])]
+    cols["error"] = error
 
 
 def _check_compatible(sfs):
@@ -319,6 +322,23 @@ def _warn_incomplete(paths, n_by_status):
     if n_by_status["done"] < sum(n_by_status.values()):
         warnings.warn(completion_text(n_by_status, ", ".join(paths)) +
                       "; only done tasks are results", IncompleteSweepWarning, stacklevel=3)
+
+
+def damage_text(sfs):
+    """'FILE: rows 3, 5 fail their checksums' for each file with damaged rows ('' when none)."""
+    parts = []
+    for sf in sfs:
+        if sf.damaged:
+            rows = ", ".join(str(r) for r in sf.damaged[:8]) + (", ..." if len(sf.damaged) > 8 else "")
+            parts.append(f"{sf.path}: {len(sf.damaged)} finished row(s) fail their checksums "
+                         f"(rows {rows}; iclsweep verify names each): they are not results")
+    return contain.escape("; ".join(parts))
+
+
+def _warn_damaged(sfs):
+    text = damage_text(sfs)
+    if text:
+        warnings.warn(text, DamagedRowsWarning, stacklevel=3)
 
 
 def as_list(paths):
@@ -376,6 +396,8 @@ def describe_files(sfs, n_by_status):
         "columns": {k: {"description": c.description, "units": c.units}
                     for k, c in docs.items()},
         "root_attrs": first.attrs,
+        "checksums": {sf.path: sf.checksums for sf in sfs},
+        "damaged_rows": {sf.path: sf.damaged for sf in sfs if sf.damaged},
         "theory": first.theory,
         "theory_columns": [theory_mod.PREFIX + c for c in first.theory_columns],
     }
@@ -402,6 +424,7 @@ def load(paths, *, done_only=True, warn=True):
     n_by_status = counts(out["status"])
     out.attrs = describe_files(sfs, n_by_status)
     if warn:
+        _warn_damaged(sfs)
         _warn_incomplete([sf.path for sf in sfs], n_by_status)
     return out
 
@@ -409,8 +432,10 @@ def load(paths, *, done_only=True, warn=True):
 def load_traj(paths, *, metrics=None, done_only=True, warn=True):
     """Trajectories in long format: one row per (task, log point) with step >= 0.
 
-    Columns: task, key, replicate, the grid parameters, status, step, then every /traj metric (or
-    those in `metrics`); metrics of tasks that are not done are NaN when done_only. attrs as in
+    Columns: task, key, replicate, the grid parameters, status, partial, step, then every /traj
+    metric (or those in `metrics`). partial is True on the rows of tasks still training (pending or
+    running): they hold their log points up to the task's last checkpoint, NaN after it. When
+    done_only, metrics are NaN on the rows of tasks that are neither done nor partial. attrs as in
     load()."""
     sfs, df = read(paths)
     names = list(dict.fromkeys(m for sf in sfs for m in sf.traj))
@@ -440,10 +465,12 @@ def load_traj(paths, *, metrics=None, done_only=True, warn=True):
         parts.append(part)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["task", "key", "replicate"] + grid + ["status", "step"] + names)
+    out.insert(out.columns.get_loc("step"), "partial", out["status"].isin(["pending", "running"]))
     if done_only and len(out):
-        out.loc[out["status"] != "done", names] = np.nan
+        out.loc[(out["status"] != "done") & ~out["partial"], names] = np.nan
     n_by_status = counts(df["status"])
     out.attrs = describe_files(sfs, n_by_status)
     if warn:
+        _warn_damaged(sfs)
         _warn_incomplete([sf.path for sf in sfs], n_by_status)
     return out

@@ -144,7 +144,7 @@ static int bench_task(void) {
     double final[128], last = NAN;
     isw_train_result res;
     isw_error err;
-    isw_log_sink sink = {&last, on_log};
+    isw_log_sink sink = {.ctx = &last, .on_log = on_log};
     double t0 = now();
     if (!tr || tr->train(&cfg, 20241122, &sink, final, &res, &err)) {
         fprintf(stderr, "concept_bench: task failed\n");

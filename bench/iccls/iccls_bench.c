@@ -104,7 +104,7 @@ static int print_point(void *ctx, int64_t index, int64_t step, const double *v) 
 static int cmd_task(const isw_iccls_cfg *c, unsigned long long seed, int trace) {
     const isw_model *m = isw_model_find("iccls");
     double *final = calloc((size_t)m->n_final, sizeof *final);
-    isw_log_sink sink = {(void *)m, print_point};
+    isw_log_sink sink = {.ctx = (void *)m, .on_log = print_point};
     isw_train_result res;
     isw_error err;
     double t0 = now();

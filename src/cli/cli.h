@@ -14,6 +14,7 @@ isw_status cmd_metrics(int argc, char **argv, isw_error *err);
 isw_status cmd_plan(int argc, char **argv, isw_error *err);
 isw_status cmd_train(int argc, char **argv, isw_error *err);
 isw_status cmd_status(int argc, char **argv, isw_error *err);
+isw_status cmd_verify(int argc, char **argv, isw_error *err);
 /* The MPI job. It prints its error itself, from the one rank that should and before MPI shuts
  * down, and returns with err's message empty. */
 isw_status cmd_run(int argc, char **argv, isw_error *err);
@@ -32,6 +33,12 @@ isw_status plan_print_time(const isw_sweep *sw, isw_order order, isw_error *err)
 
 /* Prints the help of subcommand `name` (`iclsweep NAME --help`); returns ISW_OK. */
 isw_status cli_help(const char *name);
+
+/* Prints text from a file on stdout with control characters escaped (a crafted name must not
+ * drive the terminal). */
+void cli_print_safe(const char *text);
+/* Writes text on stdout as a JSON string (quotes, backslashes and control characters escaped). */
+void cli_json_string(const char *text);
 
 /* Writes text as one Markdown table cell: | escaped, newlines as spaces. */
 void cli_md_cell(FILE *out, const char *text);

@@ -75,6 +75,11 @@ static isw_status parse_run_args(int argc, char **argv, isw_run_opts *o, isw_err
             if ((st = cli_parse_count("--deadline-margin", i + 1 < argc ? argv[++i] : NULL, 0, 86400, &v, err)))
                 return st;
             o->deadline_margin = (double)v;
+        } else if (!strcmp(a, "--checkpoint-every")) {
+            long long v;
+            if ((st = cli_parse_count("--checkpoint-every", i + 1 < argc ? argv[++i] : NULL, 0, 1000000000, &v, err)))
+                return st;
+            o->checkpoint_every = (double)v;
         } else if (!strcmp(a, "--max-tasks")) {
             long long v;
             if ((st = cli_parse_count("--max-tasks", i + 1 < argc ? argv[++i] : NULL, 1, ISW_SPEC_LIMIT_MAX_TASKS, &v, err)))
@@ -83,7 +88,7 @@ static isw_status parse_run_args(int argc, char **argv, isw_run_opts *o, isw_err
         } else if (a[0] == '-' && a[1]) {
             return isw_fail(err, ISW_EINPUT, "run: unknown option '%s'; expected -o OUT.h5, --resume, "
                             "--retry-failed, --force, --from OLD.h5, --shard K/N, --quiet, --progress MODE, "
-                            "--max-tasks N (iclsweep run --help)", a);
+                            "--deadline WHEN, --checkpoint-every S, --max-tasks N (iclsweep run --help)", a);
         } else if (o->sweep_path) {
             return isw_fail(err, ISW_EINPUT, "run: one sweep file at most, got '%s' and '%s'", o->sweep_path, a);
         } else {
@@ -148,6 +153,7 @@ static isw_status run_job(int argc, char **argv, isw_run_opts *o, isw_error *err
 isw_status cmd_run(int argc, char **argv, isw_error *err) {
     isw_run_opts o;
     memset(&o, 0, sizeof o);
+    o.checkpoint_every = -1; /* the sweep's */
     isw_status st = parse_run_args(argc, argv, &o, err);
     return st ? st : run_job(argc, argv, &o, err);
 }

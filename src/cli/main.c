@@ -39,7 +39,8 @@ static const command commands[] = {
      "  --max-tasks N   refuse grids of more than N tasks (default: the file's max_tasks, else 10^7)\n"},
     {"run", cmd_run,
      "iclsweep run SWEEP.yaml -o OUT.h5 [--resume] [--retry-failed] [--force] [--from OLD.h5]...\n"
-     "             [--shard K/N] [--quiet] [--progress auto|live|plain|none] [--max-tasks N]",
+     "             [--shard K/N] [--deadline WHEN] [--checkpoint-every S] [--quiet]\n"
+     "             [--progress auto|live|plain|none] [--max-tasks N]",
      "run the sweep as one MPI job (mpirun -np N ..., srun ..., or alone):\n"
      "rank 0 hands out tasks, the others train and write OUT.h5 (HDF5)",
      "  -o, --output OUT.h5  the result file (a new path, or an existing result file)\n"
@@ -59,21 +60,37 @@ static const command commands[] = {
      "  --shard K/N          run shard K of N (1 <= K <= N; e.g. a Slurm array task) into its\n"
      "                       own file; `iclsweep merge` joins the shards\n"
      "  --deadline WHEN      the time the run must have ended by: +SECONDS from now or @UNIX_TIME\n"
-     "                       (default: $SLURM_JOB_END_TIME where Slurm sets it); tasks predicted\n"
-     "                       to overrun it are not started, and at the deadline less the margin\n"
-     "                       tasks in flight stop at their next log point; exit 3\n"
+     "                       (default: $SLURM_JOB_END_TIME where Slurm sets it); a task starts when\n"
+     "                       what is left of it is predicted to end before it, or will reach a log\n"
+     "                       point (a checkpoint) in time; at the deadline less the margin tasks\n"
+     "                       in flight stop at their next log point with a checkpoint; exit 3\n"
      "  --deadline-margin S  seconds kept free before the deadline (default 30)\n"
+     "  --checkpoint-every S seconds between a running task's checkpoints (default: the sweep's\n"
+     "                       checkpoint_every, 60; 0: at every log point); OUT.h5.ckpt/ holds them\n"
      "  --quiet, -q          no progress output, errors only\n"
      "  --progress MODE      auto (live line at a terminal, plain lines in logs), live, plain, none\n"
      "  --max-tasks N        refuse grids of more than N tasks\n"
      "SIGUSR1, SIGTERM or SIGINT: stop handing out work, stop tasks in flight at their next log\n"
-     "point, close the file and exit 3 (resume with --resume); a second signal stops at once.\n"},
+     "point with a checkpoint, close the file and exit 3 (resume with --resume: tasks continue from\n"
+     "their checkpoints); more SIGUSR1 or SIGTERM change nothing, a second SIGINT stops at once.\n"
+     "A rank whose launcher (mpirun) dies stops the same way.\n"},
     {"status", cmd_status, "iclsweep status OUT.h5 [--json]",
      "counts by state, failures grouped by reason, wall time used and to go,\n"
      "who writes the file; works while the sweep runs",
-     "  --json    one JSON object: counts, remaining, complete, task time used and left, owner\n"
+     "  --json    one JSON object: counts, remaining, complete, finished, checkpointed (tasks in\n"
+     "            progress with a checkpoint), checkpoint_steps, task time used and left, owner\n"
+     "finished rows are checked against their checksums: one that fails is damaged, work to redo\n"
      "exit codes: 0 complete (every task done or diverged); 3 work remains (resume it);\n"
      "            4 only failed tasks remain (resume with --retry-failed); 2 not a result file\n"},
+    {"verify", cmd_verify, "iclsweep verify OUT.h5... [--json]",
+     "check every finished row of each file against its checksum, naming each\n"
+     "row that fails (data changed after it was written: a flipped bit, a tool)",
+     "  --json    one JSON object per file: checksums, finished, checked, bad rows (row, task, key,\n"
+     "            why), ok, exit_code\n"
+     "exit codes: 0 every finished row holds (or a file of an older format: no checksums to check);\n"
+     "            2 a row fails, or a file is not a readable result file\n"
+     "A resume runs failing rows again; --from and merge do not copy them; status counts them as\n"
+     "damaged, not done.\n"},
     {"merge", cmd_merge, "iclsweep merge SHARD.h5... -o OUT.h5 [--force] [--quiet]",
      "the shards of one sweep (run --shard K/N) into one file, equal in content to\n"
      "a single run's",
@@ -189,6 +206,22 @@ void cli_print_error(const isw_error *err) {
     isw_text_escape(shown, sizeof shown, err->msg);
     fprintf(stderr, "iclsweep: error: %s\n", shown);
     fflush(stderr);
+}
+
+void cli_print_safe(const char *text) {
+    char buf[4 * 1024];
+    isw_text_escape(buf, sizeof buf, text);
+    fputs(buf, stdout);
+}
+
+void cli_json_string(const char *text) {
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c == '"' || *c == '\\') printf("\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f) printf("\\u%04x", *c);
+        else putchar(*c);
+    }
+    putchar('"');
 }
 
 void cli_md_cell(FILE *out, const char *text) {

@@ -1,5 +1,6 @@
 /* `iclsweep plan SWEEP.yaml --from OLD.h5...`: how much of a sweep earlier result files already
- * hold (the tasks `run --from` would copy instead of training), and the task time that saves. */
+ * hold (the tasks `run --from` would copy instead of training: finished, and their checksum
+ * holding), and the task time that saves. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +23,31 @@ static isw_status same_origin(const isw_sweep *sw, const isw_store_info *info, c
                     "not this sweep's", path, what, info->model, info->seed, sw->model->name, seed, info->generator);
 }
 
+/* A finished row failing its checksum would not be copied: it counts as not finished here. */
+static isw_status drop_damaged(const char *path, isw_store_table *tab, int64_t *damaged, isw_error *err) {
+    uint8_t *bad = isw_malloc((size_t)tab->info.T + 1, err);
+    int checked = 0;
+    isw_status st = bad ? isw_store_verify(path, tab, bad, &checked, err) : ISW_EINTERNAL;
+    for (int64_t t = 0; !st && t < tab->info.T; t++)
+        if (bad[t]) {
+            tab->status[t] = ISW_TASK_PENDING;
+            ++*damaged;
+        }
+    free(bad);
+    return st;
+}
+
 isw_status plan_print_reuse(const isw_sweep *sw, const char *const *from, int n, isw_error *err) {
     isw_keymap map;
     double *wall = NULL;
-    int64_t cap = 0, filled = 0;
+    int64_t cap = 0, filled = 0, damaged = 0;
     isw_status st = ISW_OK;
     isw_store_table *tabs = isw_calloc((size_t)n, sizeof *tabs, err);
     if (!tabs) return ISW_EINTERNAL;
     for (int i = 0; !st && i < n; i++) {
         if (!(st = isw_store_probe(from[i], err)) && !(st = isw_store_read_table(from[i], &tabs[i], err)))
             st = same_origin(sw, &tabs[i].info, from[i], err);
+        if (!st) st = drop_damaged(from[i], &tabs[i], &damaged, err);
         cap += tabs[i].info.T;
     }
     if (!st && !(st = isw_keymap_init(&map, cap, err)) && !(wall = isw_malloc(((size_t)cap + 1) * sizeof *wall, err)))
@@ -59,6 +75,10 @@ isw_status plan_print_reuse(const isw_sweep *sw, const char *const *from, int n,
         printf("from earlier results: %lld of %lld tasks are finished there and would be copied, not rerun "
                "(%.1f s of task time saved); %lld to run\n",
                (long long)reused, (long long)sw->n_tasks, saved, (long long)(sw->n_tasks - reused));
+    if (!st && damaged)
+        printf("  (%lld finished row%s there %s: %s here; iclsweep verify names %s)\n", (long long)damaged,
+               damaged > 1 ? "s" : "", damaged > 1 ? "fail their checksums" : "fails its checksum",
+               damaged > 1 ? "they would run" : "it would run", damaged > 1 ? "them" : "it");
     free(vals);
     free(wall);
     if (cap || filled) isw_keymap_free(&map);

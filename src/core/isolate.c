@@ -37,8 +37,8 @@ static size_t read_all(int fd, void *buf, size_t n) {
 }
 
 /* One child: fn in it, its answer back. */
-static isw_status run_once(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, unsigned timeout_s,
-                           int *signal_out, isw_error *err) {
+static isw_status run_once(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, void *answer,
+                           size_t answer_size, unsigned timeout_s, int *signal_out, isw_error *err) {
     *signal_out = 0;
     int fds[2];
     fflush(stdout);
@@ -66,21 +66,28 @@ static isw_status run_once(isw_status (*fn)(void *ctx, isw_error *err), void *ct
         e.code = fn(ctx, &e);
         fflush(stdout);
         fflush(stderr);
-        _exit(write_all(fds[1], &e, sizeof e) ? 0 : 1);
+        _exit(write_all(fds[1], &e, sizeof e) && (!answer_size || write_all(fds[1], answer, answer_size)) ? 0 : 1);
     }
     close(fds[1]);
     isw_error e;
     size_t got = read_all(fds[0], &e, sizeof e);
+    /* Read into a copy first: a child that died midway leaves the caller's answer as it was. */
+    void *copy = answer_size ? malloc(answer_size) : NULL;
+    size_t got_answer = copy ? read_all(fds[0], copy, answer_size) : 0;
     close(fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    if (WIFSIGNALED(status)) {
-        *signal_out = WTERMSIG(status);
-        return isw_fail(err, ISW_EINTERNAL, "the work crashed (signal %d)", WTERMSIG(status));
-    }
-    if (got != sizeof e || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (got != sizeof e || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got_answer != answer_size) {
+        free(copy);
+        if (WIFSIGNALED(status)) {
+            *signal_out = WTERMSIG(status);
+            return isw_fail(err, ISW_EINTERNAL, "the work crashed (signal %d)", WTERMSIG(status));
+        }
         return isw_fail(err, ISW_EINTERNAL, "the work's process ended without an answer");
+    }
+    if (answer_size) memcpy(answer, copy, answer_size);
+    free(copy);
     e.msg[sizeof e.msg - 1] = '\0';
     *err = e;
     return e.code;
@@ -91,9 +98,14 @@ static isw_status run_once(isw_status (*fn)(void *ctx, isw_error *err), void *ct
  * but a sanitizer's allocator is not, and that was seen under AddressSanitizer on a loaded machine.
  * Such a child runs out of its time like a library looping on a crafted file would. A second,
  * fresh child tells the two apart: a fork-time lock does not repeat, a crafted file does. */
+isw_status isw_run_isolated_answer(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, void *answer,
+                                   size_t answer_size, unsigned timeout_s, int *signal_out, isw_error *err) {
+    isw_status st = run_once(fn, ctx, answer, answer_size, timeout_s, signal_out, err);
+    if (*signal_out == SIGALRM) st = run_once(fn, ctx, answer, answer_size, timeout_s, signal_out, err);
+    return st;
+}
+
 isw_status isw_run_isolated(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, unsigned timeout_s,
                             int *signal_out, isw_error *err) {
-    isw_status st = run_once(fn, ctx, timeout_s, signal_out, err);
-    if (*signal_out == SIGALRM) st = run_once(fn, ctx, timeout_s, signal_out, err);
-    return st;
+    return isw_run_isolated_answer(fn, ctx, NULL, 0, timeout_s, signal_out, err);
 }

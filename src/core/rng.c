@@ -503,6 +503,14 @@ static void run_load(isw_rng *run, uint64_t pos, long want) {
 /* The generator's position: the index of the next word of the stream. */
 static uint64_t run_pos(const isw_rng *run) { return run->first_block * 4 + (uint64_t)run->at; }
 
+uint64_t isw_rng_tell(const isw_rng *rng) { return run_pos(rng); }
+
+/* Nothing computed from pos on: the next draw computes its words there (run_load). */
+void isw_rng_seek(isw_rng *rng, uint64_t pos) {
+    rng->first_block = pos / 4;
+    rng->at = rng->len = (int)(pos % 4);
+}
+
 /* Word pair at w[0], w[1] as a u64, first word high (the stream's u64). */
 static uint64_t pair_at(const uint32_t *w /* [2] */) {
     return ((uint64_t)w[0] << 32) | w[1];

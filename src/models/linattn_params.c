@@ -78,7 +78,8 @@ double isw_linattn_memory(const void *vcfg) {
     double params = 8.0 * (5.0 * theta + 4.0 * q + (P > test ? P : test) * (D1 + 1.0));
     double gram = q <= 4096 ? 8.0 * q * q : 0.0;
     double theory = c->theory && c->D <= 40 ? 4.0 * 8.0 * K * K : 0.0;
-    return 20.0 * 1024 * 1024 + sets + params + gram + theory;
+    double order = isw_linattn_batch(c) < P ? 8.0 * P : 0.0; /* minibatch runs: the rows' order */
+    return 20.0 * 1024 * 1024 + sets + params + gram + theory + order;
 }
 
 /* A ~0.1 s run of the default point's kind, for plan's time calibration. */

@@ -17,7 +17,8 @@
 #include "spec_int.h"
 
 static const char *const top_keys[] = {"name",         "description", "model",     "seed", "replicates",
-                                       "skip_invalid", "max_tasks",   "max_task_memory", "fixed",     "grid", "zip"};
+                                       "skip_invalid", "max_tasks",   "max_task_memory", "checkpoint_every",
+                                       "fixed",        "grid",        "zip"};
 #define N_TOP_KEYS ((int)(sizeof top_keys / sizeof top_keys[0]))
 
 
@@ -460,8 +461,8 @@ static isw_status check_keys(parser *ps, yaml_node_t *map, const char *section, 
             else
                 st = spec_fail_at(ps, spec_loc(kn), key,
                              "unknown top-level key; expected one of name, description, model, "
-                             "seed, replicates, skip_invalid, max_tasks, max_task_memory, fixed, "
-                             "grid, zip");
+                             "seed, replicates, skip_invalid, max_tasks, max_task_memory, "
+                             "checkpoint_every, fixed, grid, zip");
         }
     }
     free(first);
@@ -527,6 +528,9 @@ static isw_status read_top_scalars(parser *ps, yaml_node_t *root) {
         return st;
     if ((n = top_value(ps, root, "max_tasks", NULL)) &&
         (st = get_int(ps, n, "max_tasks", 1, (double)ISW_SPEC_LIMIT_MAX_TASKS, &sw->max_tasks)))
+        return st;
+    if ((n = top_value(ps, root, "checkpoint_every", NULL)) &&
+        (st = get_int(ps, n, "checkpoint_every", 0, 1e9, &sw->checkpoint_every)))
         return st;
     if ((n = top_value(ps, root, "max_task_memory", NULL))) {
         if ((st = get_bytes(ps, n, "max_task_memory", &sw->max_task_memory))) return st;
@@ -729,6 +733,7 @@ isw_status isw_sweep_parse(const char *text, long len, const char *path, int64_t
     sw->replicates = 1;
     sw->max_tasks = ISW_SPEC_DEFAULT_MAX_TASKS;
     sw->max_task_memory = ISW_SPEC_DEFAULT_MAX_TASK_MEMORY;
+    sw->checkpoint_every = ISW_SPEC_DEFAULT_CHECKPOINT_EVERY;
     if (len > ISW_SPEC_MAX_BYTES)
         return isw_fail(err, ISW_EINPUT, "%s: the file is %ld bytes; a sweep file may have at most %ld",
                         shown, len, ISW_SPEC_MAX_BYTES);

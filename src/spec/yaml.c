@@ -5,10 +5,13 @@
  * standard input, never a FIFO or device that could block) and checked in passes, each bounded
  * before the next allocates:
  *   1. events: libyaml's event parser reads the whole stream once, counting nodes against
- *      ISW_SPEC_MAX_NODES and nesting against ISW_SPEC_MAX_DEPTH, and stops at the first event
- *      past either. libyaml's scanner does work proportional to the flow depth for every token,
- *      so 500,000 nested '[' (1 MB) took minutes in the loader; stopped at depth 64 they cost
- *      microseconds. Syntax and encoding errors are reported here with their real line:col.
+ *      ISW_SPEC_MAX_NODES, nesting against ISW_SPEC_MAX_DEPTH and anchors against
+ *      ISW_SPEC_MAX_ANCHORS, and stops at the first event past any. libyaml's scanner does work
+ *      proportional to the flow depth for every token, so 500,000 nested '[' (1 MB) took minutes
+ *      in the loader; stopped at depth 64 they cost microseconds. Its loader looks every anchor
+ *      and every alias up among all the anchors before it, so 99,000 anchors (693 KB) took 24 s
+ *      there; at most 256 of them (a sweep file needs a handful), each alias costs at most 256
+ *      comparisons. Syntax and encoding errors are reported here with their real line:col.
  *   2. load: libyaml's document API, which keeps aliases as shared nodes.
  *   3. expansion: one walk with aliases expanded counts visits against ISW_SPEC_MAX_NODES, so an
  *      alias bomb or a cyclic alias is refused before any allocation grows with it.
@@ -182,6 +185,16 @@ static isw_status yaml_fail(parser *ps, const yaml_parser_t *yp) {
                    yp->context ? " " : "", yp->context ? yp->context : "");
 }
 
+/* The anchor (&name) an event defines, or NULL. */
+static const yaml_char_t *event_anchor(const yaml_event_t *ev) {
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT: return ev->data.scalar.anchor;
+    case YAML_SEQUENCE_START_EVENT: return ev->data.sequence_start.anchor;
+    case YAML_MAPPING_START_EVENT: return ev->data.mapping_start.anchor;
+    default: return NULL;
+    }
+}
+
 /* Pass 1 (see the header): reads the whole stream as events and stops at the first node past
  * ISW_SPEC_MAX_NODES or the first list or mapping nested past ISW_SPEC_MAX_DEPTH, or at a syntax
  * or encoding error. Allocates nothing that grows with the input; time is linear in it. */
@@ -189,7 +202,7 @@ static isw_status check_events(parser *ps) {
     yaml_parser_t yp;
     if (!yaml_parser_initialize(&yp)) return isw_fail(ps->err, ISW_EINTERNAL, "cannot initialise the YAML parser");
     yaml_parser_set_input_string(&yp, (const unsigned char *)ps->text, ps->len);
-    long nodes = 0;
+    long nodes = 0, anchors = 0;
     int depth = 0, done = 0;
     isw_status st = ISW_OK;
     while (!st && !done) {
@@ -211,6 +224,9 @@ static isw_status check_events(parser *ps) {
         else if (node && ++nodes > ISW_SPEC_MAX_NODES)
             st = spec_fail_at(ps, at, "(document)", "more than %ld YAML nodes; refusing",
                          ISW_SPEC_MAX_NODES);
+        else if (event_anchor(&ev) && ++anchors > ISW_SPEC_MAX_ANCHORS)
+            st = spec_fail_at(ps, at, "(document)", "more than %d YAML anchors (&name); a sweep file needs a "
+                              "few at most", ISW_SPEC_MAX_ANCHORS);
         yaml_event_delete(&ev);
     }
     yaml_parser_delete(&yp);

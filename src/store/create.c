@@ -21,14 +21,6 @@
 #include "iclsweep/version.h"
 #include "store_int.h"
 
-/* The ids only creation needs, beside those the store keeps. */
-typedef struct {
-    hid_t task_scale, log_scale, step;
-    hid_t *param;   /* [n_params] /tasks/<name> */
-    hid_t *setting; /* [n_params] /tasks/<name>_setting, -1 where not derived */
-    hid_t *theory;  /* [n_theory] /theory/<name> */
-} creation;
-
 static isw_status h5fail(isw_error *err, const char *path, const char *op, const char *obj) {
     return isw_fail(err, ISW_EINTERNAL, "%s: %s of %s failed: %s", path, op, obj, isw_h5_reason());
 }
@@ -125,6 +117,14 @@ static int put_status_flags(hid_t ds) {
     return ok && isw_h5_put_text_attr(ds, "flag_meanings", meanings);
 }
 
+/* The checksum column names what a checksum covers, in order (checksum.c). */
+static int put_covers(hid_t ds, const isw_store_layout *lay) {
+    char *covers = isw_store_covers(lay);
+    int ok = covers && isw_h5_put_text_attr(ds, "covers", covers);
+    free(covers);
+    return ok;
+}
+
 static hid_t make_scale(hid_t root, const char *name, hsize_t n, const char *doc) {
     hid_t ds = make_dataset(root, name, H5T_STD_I64LE, 1, &n, doc, "", NULL);
     if (ds >= 0 && H5DSset_scale(ds, name) < 0) {
@@ -135,13 +135,13 @@ static hid_t make_scale(hid_t root, const char *name, hsize_t n, const char *doc
 }
 
 /* Every dataset of the layout (collective: all ranks make the same calls in the same order). */
-static isw_status create_datasets(isw_store *st, const isw_store_layout *lay, creation *cr, isw_error *err) {
+static isw_status create_datasets(isw_store *st, const isw_store_layout *lay, isw_error *err) {
     hsize_t TS[2] = {(hsize_t)st->T, (hsize_t)st->S};
     hid_t root = st->file;
-    cr->task_scale = make_scale(root, "task", TS[0], "the task's index in the sweep");
-    cr->log_scale = make_scale(root, "log_point", TS[1], "index of the log point within a task");
-    if (cr->task_scale < 0 || cr->log_scale < 0) return h5fail(err, st->path, "dimension scale creation", "/task, /log_point");
-    hid_t scales[2] = {cr->task_scale, cr->log_scale};
+    st->task_scale = make_scale(root, "task", TS[0], "the task's index in the sweep");
+    st->log_scale = make_scale(root, "log_point", TS[1], "index of the log point within a task");
+    if (st->task_scale < 0 || st->log_scale < 0) return h5fail(err, st->path, "dimension scale creation", "/task, /log_point");
+    hid_t scales[2] = {st->task_scale, st->log_scale};
     hid_t groups[4] = {H5Gcreate2(root, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                        H5Gcreate2(root, "traj", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                        H5Gcreate2(root, "final", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
@@ -151,26 +151,28 @@ static isw_status create_datasets(isw_store *st, const isw_store_layout *lay, cr
     for (int i = 0; !failed && i < lay->n_params; i++) {
         const isw_param_def *p = &lay->params[i];
         hid_t t = isw_store_param_type(p);
-        cr->param[i] = t < 0 ? -1 : make_dataset(groups[0], p->name, t, 1, TS, p->doc, p->units, scales);
-        if (cr->param[i] >= 0 && lay->derived && lay->derived[i]) {
+        st->param[i] = t < 0 ? -1 : make_dataset(groups[0], p->name, t, 1, TS, p->doc, p->units, scales);
+        if (st->param[i] >= 0 && lay->derived && lay->derived[i]) {
             char doc[512];
             snprintf(doc, sizeof doc, "%s: the value the sweep set (or the default); /tasks/%s holds the "
                      "value the model derived and used", p->doc, p->name);
             snprintf(name, sizeof name, "%s_setting", p->name);
-            cr->setting[i] = make_dataset(groups[0], name, t, 1, TS, doc, p->units, scales);
-            if (cr->setting[i] < 0) failed = name;
+            st->setting[i] = make_dataset(groups[0], name, t, 1, TS, doc, p->units, scales);
+            if (st->setting[i] < 0) failed = name;
         }
         if (t >= 0) H5Tclose(t);
-        if (cr->param[i] < 0) failed = p->name;
+        if (st->param[i] < 0) failed = p->name;
     }
     for (int c = 0; !failed && c < N_COLS; c++) {
         const col_def *cd = &isw_store_cols[c];
         hid_t t = isw_store_file_type(cd->kind);
         st->col[c] = t < 0 ? -1 : make_dataset(groups[0], cd->name, t, 1, TS, cd->doc, cd->units, scales);
         if (t >= 0) H5Tclose(t);
-        if (st->col[c] < 0 || (cd->kind == KIND_STATUS && !put_status_flags(st->col[c]))) failed = cd->name;
+        if (st->col[c] < 0 || (cd->kind == KIND_STATUS && !put_status_flags(st->col[c])) ||
+            (c == COL_checksum && !put_covers(st->col[c], lay)))
+            failed = cd->name;
     }
-    if (!failed && (cr->step = make_dataset(groups[1], "step", H5T_STD_I64LE, 2, TS,
+    if (!failed && (st->step = make_dataset(groups[1], "step", H5T_STD_I64LE, 2, TS,
                                             "training step of each log point (-1: the task has no such log point)",
                                             "steps", scales)) < 0)
         failed = "step";
@@ -183,7 +185,7 @@ static isw_status create_datasets(isw_store *st, const isw_store_layout *lay, cr
                                          lay->final[i].units, scales)) < 0)
             failed = lay->final[i].name;
     for (int i = 0; !failed && i < lay->n_theory; i++)
-        if ((cr->theory[i] = make_dataset(groups[3], lay->theory[i].name, H5T_IEEE_F64LE, 1, TS, lay->theory[i].doc,
+        if ((st->theory[i] = make_dataset(groups[3], lay->theory[i].name, H5T_IEEE_F64LE, 1, TS, lay->theory[i].doc,
                                           lay->theory[i].units, scales)) < 0)
             failed = lay->theory[i].name;
     for (int g = 0; g < 4; g++)
@@ -217,12 +219,13 @@ static void free_buffers(fill_buffers *b) {
     free(b->text);
 }
 
-static int alloc_buffers(fill_buffers *b, const isw_store_layout *lay) {
+/* Buffers for blocks of at most max_rows rows. */
+static int alloc_buffers(fill_buffers *b, const isw_store_layout *lay, int64_t max_rows) {
     memset(b, 0, sizeof *b);
     int64_t S = lay->S > 0 ? lay->S : 1;
     /* A block of [rows, S] stays under 2^20 values whatever S is. */
     b->rows = (1 << 20) / S;
-    if (b->rows > BLOCK_ROWS) b->rows = BLOCK_ROWS;
+    if (b->rows > max_rows) b->rows = max_rows;
     if (b->rows < 1) b->rows = 1;
     b->text_width = ISW_STORE_ERROR_LEN;
     for (int i = 0; i < lay->n_params; i++)
@@ -255,14 +258,14 @@ static void param_column(const isw_param_def *p, const double *v, int64_t n, fil
 }
 
 /* Writes the parameter columns of rows [first, first + n): one dataset per parameter. */
-static int write_params(isw_store *st, const isw_store_layout *lay, const creation *cr, fill_buffers *b,
+static int write_params(isw_store *st, const isw_store_layout *lay, fill_buffers *b,
                         int64_t first, int64_t n, const char **failed) {
     for (int i = 0; i < lay->n_params; i++) {
         const isw_param_def *p = &lay->params[i];
         hid_t mt = isw_store_param_mem_type(p);
         int ok = mt >= 0;
         for (int which = 0; ok && which < 2; which++) {
-            hid_t ds = which == 0 ? cr->param[i] : cr->setting[i];
+            hid_t ds = which == 0 ? st->param[i] : st->setting[i];
             const double *v = (which == 0 ? b->used : b->set) + (size_t)i * (size_t)b->rows;
             if (ds < 0) continue;
             const void *mem = b->bytes;
@@ -294,7 +297,8 @@ static int write_columns(isw_store *st, const isw_store_row *rows, fill_buffers 
     for (int c = 0; c < N_COLS; c++) {
         const col_def *cd = &isw_store_cols[c];
         unsigned char *mem = cd->kind == KIND_TEXT ? b->text : b->bytes;
-        for (int64_t r = 0; r < n; r++) {
+        if (c >= N_ID_COLS) isw_store_col_initial(c, mem, n);
+        for (int64_t r = 0; r < n && c < N_ID_COLS; r++) {
             const isw_store_row *row = &rows[r];
             void *cell = mem + (size_t)r * cd->size;
             switch (c) {
@@ -302,16 +306,6 @@ static int write_columns(isw_store *st, const isw_store_row *rows, fill_buffers 
     case COL_##name: *(ctype *)cell = row->name; break;
                 ISW_TASK_ID_COLUMNS(ID_CASE_)
 #undef ID_CASE_
-            default:
-                switch (cd->kind) {
-                case KIND_I32: *(int32_t *)cell = (int32_t)cd->init; break;
-                case KIND_I64: *(int64_t *)cell = (int64_t)cd->init; break;
-                case KIND_U8:
-                case KIND_STATUS: *(uint8_t *)cell = (uint8_t)cd->init; break;
-                case KIND_U64: *(uint64_t *)cell = (uint64_t)cd->init; break;
-                case KIND_F64: *(double *)cell = cd->init; break;
-                case KIND_TEXT: memset(cell, 0, cd->size); break;
-                }
             }
         }
         if (!isw_h5_write_rows(st->col[c], st->dxpl, st->types[cd->kind], first, n, 1, mem)) {
@@ -323,7 +317,7 @@ static int write_columns(isw_store *st, const isw_store_row *rows, fill_buffers 
 }
 
 /* Resolves and writes rows [first, first + n) of everything. */
-static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const creation *cr, fill_buffers *b,
+static isw_status fill_block(isw_store *st, const isw_store_layout *lay, fill_buffers *b,
                              isw_store_row *rows, int64_t first, int64_t n, isw_error *err) {
     double *set = malloc(((size_t)lay->n_params + 1) * sizeof *set);
     double *used = malloc(((size_t)lay->n_params + 1) * sizeof *used);
@@ -353,15 +347,15 @@ static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const c
     free(used);
     free(theory);
     const char *failed = NULL;
-    int ok = write_params(st, lay, cr, b, first, n, &failed) && write_columns(st, rows, b, first, n, &failed);
-    if (ok && !isw_h5_write_rows(cr->task_scale, st->dxpl, H5T_NATIVE_INT64, first, n, 1, b->task)) ok = 0, failed = "/task";
-    if (ok && !isw_h5_write_rows(cr->step, st->dxpl, H5T_NATIVE_INT64, first, n, st->S, b->steps)) ok = 0, failed = "step";
+    int ok = write_params(st, lay, b, first, n, &failed) && write_columns(st, rows, b, first, n, &failed);
+    if (ok && !isw_h5_write_rows(st->task_scale, st->dxpl, H5T_NATIVE_INT64, first, n, 1, b->task)) ok = 0, failed = "/task";
+    if (ok && !isw_h5_write_rows(st->step, st->dxpl, H5T_NATIVE_INT64, first, n, st->S, b->steps)) ok = 0, failed = "step";
     for (int i = 0; ok && i < lay->n_traj; i++)
         if (!isw_h5_write_rows(st->traj[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, st->S, b->nan)) ok = 0, failed = lay->traj[i].name;
     for (int i = 0; ok && i < lay->n_final; i++)
         if (!isw_h5_write_rows(st->final[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, 1, b->nan)) ok = 0, failed = lay->final[i].name;
     for (int i = 0; ok && i < lay->n_theory; i++)
-        if (!isw_h5_write_rows(cr->theory[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, 1,
+        if (!isw_h5_write_rows(st->theory[i], st->dxpl, H5T_NATIVE_DOUBLE, first, n, 1,
                                b->theory + (size_t)i * (size_t)b->rows))
             ok = 0, failed = lay->theory[i].name;
     if (ok) return ISW_OK;
@@ -370,21 +364,21 @@ static isw_status fill_block(isw_store *st, const isw_store_layout *lay, const c
 }
 
 /* This rank's slice of rows, and (rank 0) the /log_point coordinate. */
-static isw_status fill_rows(isw_store *st, const isw_store_layout *lay, const creation *cr, int rank, int size,
+static isw_status fill_rows(isw_store *st, const isw_store_layout *lay, int rank, int size,
                             isw_error *err) {
     fill_buffers b;
     isw_store_row *rows = NULL;
     isw_status rc = ISW_OK;
-    if (!alloc_buffers(&b, lay) || !(rows = malloc((size_t)b.rows * sizeof *rows)))
+    if (!alloc_buffers(&b, lay, BLOCK_ROWS) || !(rows = malloc((size_t)b.rows * sizeof *rows)))
         rc = isw_fail(err, ISW_EINTERNAL, "%s: out of memory for the fill buffers", st->path);
     int64_t lo = st->T * rank / size, hi = st->T * (rank + 1) / size;
     for (int64_t first = lo; !rc && first < hi; first += b.rows) {
         int64_t n = hi - first < b.rows ? hi - first : b.rows;
-        rc = fill_block(st, lay, cr, &b, rows, first, n, err);
+        rc = fill_block(st, lay, &b, rows, first, n, err);
     }
     if (!rc && rank == 0) {
         for (int64_t j = 0; j < st->S; j++) b.steps[j] = j;
-        if (!isw_h5_write_rows(cr->log_scale, st->dxpl, H5T_NATIVE_INT64, 0, st->S, 1, b.steps))
+        if (!isw_h5_write_rows(st->log_scale, st->dxpl, H5T_NATIVE_INT64, 0, st->S, 1, b.steps))
             rc = h5fail(err, st->path, "write", "/log_point");
     }
     free(rows);
@@ -392,19 +386,13 @@ static isw_status fill_rows(isw_store *st, const isw_store_layout *lay, const cr
     return rc;
 }
 
-static void close_creation(creation *cr, int n_params, int n_theory) {
-    hid_t ids[] = {cr->task_scale, cr->log_scale, cr->step};
-    for (unsigned i = 0; i < sizeof ids / sizeof ids[0]; i++)
-        if (ids[i] >= 0) H5Dclose(ids[i]);
-    for (int i = 0; i < n_params; i++) {
-        if (cr->param && cr->param[i] >= 0) H5Dclose(cr->param[i]);
-        if (cr->setting && cr->setting[i] >= 0) H5Dclose(cr->setting[i]);
-    }
-    for (int i = 0; cr->theory && i < n_theory; i++)
-        if (cr->theory[i] >= 0) H5Dclose(cr->theory[i]);
-    free(cr->param);
-    free(cr->setting);
-    free(cr->theory);
+isw_status isw_store_reset_row(isw_store *st, int64_t t, isw_error *err) {
+    fill_buffers b;
+    isw_store_row row;
+    isw_status rc = alloc_buffers(&b, st->lay, 1) ? fill_block(st, st->lay, &b, &row, t, 1, err)
+                                                 : isw_fail(err, ISW_EINTERNAL, "%s: out of memory", st->path);
+    free_buffers(&b);
+    return rc;
 }
 
 /* A creation that failed (typically a full disk): the half-made file is removed. Its space is
@@ -431,13 +419,6 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
     int rank = 0, size = 1;
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
-    creation cr = {-1, -1, -1, isw_malloc(((size_t)lay->n_params + 1) * sizeof(hid_t), err),
-                   isw_malloc(((size_t)lay->n_params + 1) * sizeof(hid_t), err),
-                   isw_malloc(((size_t)lay->n_theory + 1) * sizeof(hid_t), err)};
-    if (!cr.param || !cr.setting || !cr.theory) rc = ISW_EINTERNAL;
-    for (int i = 0; cr.param && i < lay->n_params; i++) cr.param[i] = -1;
-    for (int i = 0; cr.setting && i < lay->n_params; i++) cr.setting[i] = -1;
-    for (int i = 0; cr.theory && i < lay->n_theory; i++) cr.theory[i] = -1;
     hid_t fapl = rc ? -1 : mpio_fapl(comm);
     if (!rc && fapl < 0) rc = h5fail(err, path, "MPI-IO file access set-up", "the result file");
     if (!rc && (st->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl)) < 0)
@@ -449,9 +430,8 @@ isw_status isw_store_create(const char *path, const isw_store_layout *lay, MPI_C
      * unfinished (it has no layout_complete), not one that is not even HDF5. */
     if (!rc && H5Fflush(st->file, H5F_SCOPE_GLOBAL) < 0)
         rc = isw_fail(err, ISW_EINTERNAL, "%s: writing the file's header failed: %s", path, isw_h5_reason());
-    if (!rc) rc = create_datasets(st, lay, &cr, err);
-    if (!rc) rc = fill_rows(st, lay, &cr, rank, size, err);
-    close_creation(&cr, lay->n_params, lay->n_theory);
+    if (!rc) rc = create_datasets(st, lay, err);
+    if (!rc) rc = fill_rows(st, lay, rank, size, err);
     /* Agree before the collective steps below: a rank that failed must not leave the others
      * waiting inside HDF5. */
     int bad = rc != ISW_OK, any_bad = 0;

@@ -1,4 +1,4 @@
-/* HDF5's own reasons (store_int.h): its error stack says what failed, where our messages would
+/* HDF5's own reasons, and the store's HDF5 set-up (store_int.h): its error stack says what failed, where our messages would
  * otherwise guess ("disk full, quota, or the file was removed?").
  *
  * HDF5 clears its error stack at the start of every API call, so the cleanup after a failed call
@@ -34,8 +34,11 @@ static herr_t record(hid_t stack, void *unused) {
     return 0;
 }
 
-void isw_h5_record_errors(void) {
+void isw_h5_setup(void) {
     H5Eset_auto2(H5E_DEFAULT, record, NULL);
+    /* Unregistered, the class cannot traverse: opening through an external link fails at once,
+     * instead of opening (or blocking on) the file it names. Repeating it is harmless. */
+    if (H5Lis_registered(H5L_TYPE_EXTERNAL) > 0) H5Lunregister(H5L_TYPE_EXTERNAL);
     last_reason[0] = '\0';
 }
 

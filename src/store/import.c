@@ -5,10 +5,12 @@
  * exactly what training it here would have written, so the source must come from the same model,
  * sweep seed and data generator (then a task's identity fixes its numbers), and it keeps its
  * attempts and wall time as evidence of what it cost. Only done and diverged rows (results) are
- * copied; pending, running and failed ones run here. The destination row is written in the
- * durability order (data, bookkeeping, status last), so an import killed midway leaves rows that
- * are either still pending or complete. Workload: up to ~10^6 rows of tens of metrics; the source
- * is read a block of rows at a time per metric, the destination written a row at a time. */
+ * copied, and only those whose checksum holds (a source of an older format has none to check): a
+ * row that fails runs here. The destination row is written in the durability order (data,
+ * bookkeeping and a checksum of the row as it is in the destination, status last), so an import
+ * killed midway leaves rows that are either still pending or complete. Workload: up to ~10^6 rows
+ * of tens of metrics; the source is read a block of rows at a time per metric, the destination
+ * written a row at a time. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,8 @@
 
 #include "iclsweep/core/keymap.h"
 #include "store_int.h"
+
+#define IMPORT_BLOCK 4096
 
 /* What one import needs open: the source's metric datasets, matched to lay's by name. */
 typedef struct {
@@ -67,52 +71,80 @@ static isw_status read_dest(isw_store *st, uint64_t *keys, uint8_t *status, isw_
     return ISW_OK;
 }
 
-/* Reads rows [first, first + n) of the source's metric dataset ds ([T, width]) into buf. */
-static int read_block(hid_t ds, int64_t first, int64_t n, int64_t width, double *buf) {
-    hid_t fspace = H5Dget_space(ds), mspace = -1;
-    hsize_t start[2] = {(hsize_t)first, 0}, count[2] = {(hsize_t)n, (hsize_t)width}, all = (hsize_t)(n * width);
-    int ok = fspace >= 0 && H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
-             (mspace = H5Screate_simple(1, &all, NULL)) >= 0 &&
-             H5Dread(ds, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf) >= 0;
-    if (mspace >= 0) H5Sclose(mspace);
-    if (fspace >= 0) H5Sclose(fspace);
+/* A block of source rows' metrics: traj[i] is [rows, S_src] of /traj metric i, final[i] [rows]. */
+typedef struct {
+    int64_t rows;
+    double **traj, **final;
+    double *row_traj;  /* [n_traj, S_dst] one destination row */
+    double *row_final; /* [n_final] */
+} metric_block;
+
+static void free_block(metric_block *b, const isw_store_layout *lay) {
+    for (int i = 0; b->traj && i < lay->n_traj; i++) free(b->traj[i]);
+    for (int i = 0; b->final && i < lay->n_final; i++) free(b->final[i]);
+    free(b->traj);
+    free(b->final);
+    free(b->row_traj);
+    free(b->row_final);
+}
+
+/* As many source rows as ~2^20 values of metrics, at most IMPORT_BLOCK. */
+static int alloc_block(metric_block *b, const isw_store_layout *lay, int64_t S_src, int64_t S_dst) {
+    memset(b, 0, sizeof *b);
+    int64_t per_row = S_src * lay->n_traj + lay->n_final + 1;
+    b->rows = (1 << 20) / per_row;
+    if (b->rows > IMPORT_BLOCK) b->rows = IMPORT_BLOCK;
+    if (b->rows < 1) b->rows = 1;
+    b->traj = calloc((size_t)lay->n_traj + 1, sizeof *b->traj);
+    b->final = calloc((size_t)lay->n_final + 1, sizeof *b->final);
+    b->row_traj = malloc(((size_t)lay->n_traj * (size_t)S_dst + 1) * sizeof *b->row_traj);
+    b->row_final = malloc(((size_t)lay->n_final + 1) * sizeof *b->row_final);
+    int ok = b->traj && b->final && b->row_traj && b->row_final;
+    for (int i = 0; ok && i < lay->n_traj; i++) ok = (b->traj[i] = malloc((size_t)(b->rows * S_src) * sizeof(double))) != NULL;
+    for (int i = 0; ok && i < lay->n_final; i++) ok = (b->final[i] = malloc((size_t)b->rows * sizeof(double))) != NULL;
     return ok;
 }
 
-/* Copies the metric rows of the matched source rows [first, first + n): dest[r] >= 0 is the
- * destination row of source row first + r. */
-static isw_status copy_metrics(isw_store *st, const isw_store_layout *lay, const source *src, const char *path,
-                               int64_t first, int64_t n, const int64_t *dest, double *buf, double *row,
-                               isw_error *err) {
+/* Reads the metrics of source rows [first, first + n) into b. */
+static isw_status read_metrics(const source *src, const isw_store_layout *lay, const char *path, int64_t first,
+                               int64_t n, metric_block *b, isw_error *err) {
     for (int i = 0; i < lay->n_traj + lay->n_final; i++) {
         int is_traj = i < lay->n_traj;
-        hid_t sds = is_traj ? src->traj[i] : src->final[i - lay->n_traj];
-        hid_t dds = is_traj ? st->traj[i] : st->final[i - lay->n_traj];
-        int64_t width = is_traj ? src->S : 1, dwidth = is_traj ? st->S : 1;
-        const char *name = is_traj ? lay->traj[i].name : lay->final[i - lay->n_traj].name;
-        if (!read_block(sds, first, n, width, buf))
-            return isw_fail(err, ISW_EINPUT, "%s: cannot read %s rows %lld..%lld", path, name, (long long)first,
-                            (long long)(first + n - 1));
-        for (int64_t r = 0; r < n; r++) {
-            if (dest[r] < 0) continue;
-            /* A task's log points are the same in both files (its steps are part of its identity);
-             * only the padding to each file's S differs. */
-            for (int64_t j = 0; j < dwidth; j++) row[j] = j < width ? buf[r * width + j] : NAN;
-            if (!isw_h5_write_rows(dds, st->dxpl, H5T_NATIVE_DOUBLE, dest[r], 1, dwidth, row))
-                return isw_fail(err, ISW_EINTERNAL, "%s: writing %s row %lld failed: %s", st->path, name,
-                                (long long)dest[r], isw_h5_reason());
-        }
+        int k = is_traj ? i : i - lay->n_traj;
+        if (!isw_h5_read_block(is_traj ? src->traj[k] : src->final[k], H5P_DEFAULT, H5T_NATIVE_DOUBLE, first, n,
+                               is_traj ? src->S : 1, is_traj ? b->traj[k] : b->final[k]))
+            return isw_fail(err, ISW_EINPUT, "%s: cannot read %s rows %lld..%lld: %s", path,
+                            is_traj ? lay->traj[k].name : lay->final[k].name, (long long)first,
+                            (long long)(first + n - 1), isw_h5_reason());
     }
     return ISW_OK;
 }
 
-/* The bookkeeping of source row s into destination row t, status last. */
-static isw_status copy_bookkeeping(isw_store *st, const isw_store_table *tab, int64_t s, int64_t t, int origin,
-                                   isw_error *err) {
+/* Writes source row s (row r of block b) into destination row t: its metrics, then its
+ * bookkeeping and a checksum of the row as it now is in st, status last. */
+static isw_status copy_row(isw_store *st, const isw_store_layout *lay, const isw_store_table *tab, const metric_block *b,
+                           int64_t r, int64_t s, int64_t t, int64_t S_src, int origin, isw_error *err) {
+    /* A task's log points are the same in both files (its steps are part of its identity); only
+     * the padding to each file's S differs. */
+    for (int i = 0; i < lay->n_traj; i++)
+        for (int64_t j = 0; j < st->S; j++)
+            b->row_traj[(size_t)i * (size_t)st->S + (size_t)j] = j < S_src ? b->traj[i][r * S_src + j] : NAN;
+    for (int i = 0; i < lay->n_final; i++) b->row_final[i] = b->final[i][r];
+    for (int i = 0; i < lay->n_traj + lay->n_final; i++) {
+        int is_traj = i < lay->n_traj;
+        int k = is_traj ? i : i - lay->n_traj;
+        if (!isw_h5_write_rows(is_traj ? st->traj[k] : st->final[k], st->dxpl, H5T_NATIVE_DOUBLE, t, 1, is_traj ? st->S : 1,
+                               is_traj ? b->row_traj + (size_t)k * (size_t)st->S : b->row_final + k))
+            return isw_fail(err, ISW_EINTERNAL, "%s: writing %s row %lld failed: %s", st->path,
+                            is_traj ? lay->traj[k].name : lay->final[k].name, (long long)t, isw_h5_reason());
+    }
     int32_t org = origin;
+    uint64_t sum = isw_store_row_checksum(st, t, b->row_traj, b->row_final, tab->status[s], tab->steps_done[s]);
     const void *cells[] = {&tab->attempts[s], &tab->rank[s], &tab->wall_s[s], &tab->steps_done[s],
-                           tab->error[s], &org, &tab->status[s]};
-    const int cols[] = {COL_attempts, COL_rank, COL_wall_s, COL_steps_done, COL_error, COL_origin, COL_status};
+                           tab->error[s], &org, &tab->cpu_s[s], &tab->peak_rss[s], &tab->resumes[s],
+                           &tab->ckpt_step[s], &sum, &tab->status[s]};
+    const int cols[] = {COL_attempts, COL_rank, COL_wall_s, COL_steps_done, COL_error, COL_origin, COL_cpu_s,
+                        COL_peak_rss, COL_resumes, COL_ckpt_step, COL_checksum, COL_status};
     for (unsigned k = 0; k < sizeof cols / sizeof cols[0]; k++)
         if (!isw_h5_write_rows(st->col[cols[k]], st->dxpl, st->types[isw_store_cols[cols[k]].kind], t, 1, 1, cells[k]))
             return isw_fail(err, ISW_EINTERNAL, "%s: writing /tasks/%s row %lld failed: %s", st->path,
@@ -120,60 +152,69 @@ static isw_status copy_bookkeeping(isw_store *st, const isw_store_table *tab, in
     return ISW_OK;
 }
 
-#define IMPORT_BLOCK 4096
+/* Notes source row s, refused for its fault, in the report. */
+static void refuse(isw_store_import_report *rep, int64_t s) {
+    if (rep->refused < ISW_IMPORT_SHOWN) rep->refused_rows[rep->refused] = s;
+    rep->refused++;
+}
 
 isw_status isw_store_import(isw_store *st, const isw_store_layout *lay, const char *path, int origin,
-                            int64_t *copied, isw_error *err) {
-    *copied = 0;
+                            isw_store_import_report *rep, isw_error *err) {
+    memset(rep, 0, sizeof *rep);
     isw_store_table tab;
     isw_status rc = isw_store_read_table(path, &tab, err);
     if (rc) return rc;
     source src = {-1, NULL, NULL, tab.info.T, tab.info.S};
     uint64_t *keys = NULL;
-    uint8_t *status = NULL;
-    int64_t *dest = NULL;
-    double *buf = NULL, *row = NULL;
+    uint8_t *status = NULL, *bad = NULL;
+    metric_block b;
+    memset(&b, 0, sizeof b);
     isw_keymap map = {0};
     /* A source may be a shard or another sweep; what fixes a task's numbers must agree. */
     static const char *const same[] = {"model", "seed", "generator", NULL};
     rc = isw_store_match_attrs(path, &tab.info, lay, same, err);
+    /* Every result is checked against its checksum before it is copied; one that fails runs here. */
+    if (!rc && !(bad = isw_malloc((size_t)tab.info.T, err))) rc = ISW_EINTERNAL;
+    if (!rc) rc = isw_store_verify(path, &tab, bad, &rep->checked, err);
     if (!rc && (src.file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         rc = isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it", path);
     if (!rc) rc = open_source(&src, path, lay, err);
     if (!rc) {
         keys = isw_malloc((size_t)st->T * sizeof *keys, err);
         status = isw_malloc((size_t)st->T, err);
-        dest = isw_malloc(IMPORT_BLOCK * sizeof *dest, err);
-        buf = isw_malloc((size_t)IMPORT_BLOCK * (size_t)(src.S > 1 ? src.S : 1) * sizeof *buf, err);
-        row = isw_malloc((size_t)(st->S > 1 ? st->S : 1) * sizeof *row, err);
-        if (!keys || !status || !dest || !buf || !row) rc = ISW_EINTERNAL;
+        if (!keys || !status || !alloc_block(&b, lay, src.S, st->S))
+            rc = isw_fail(err, ISW_EINTERNAL, "%s: out of memory copying its rows", path);
     }
     if (!rc) rc = read_dest(st, keys, status, err);
     if (!rc) rc = isw_keymap_init(&map, st->T, err);
     for (int64_t t = 0; !rc && t < st->T; t++) isw_keymap_put(&map, keys[t], t);
-    for (int64_t first = 0; !rc && first < src.T; first += IMPORT_BLOCK) {
-        int64_t n = src.T - first < IMPORT_BLOCK ? src.T - first : IMPORT_BLOCK, matched = 0;
+    for (int64_t first = 0; !rc && first < src.T; first += b.rows) {
+        int64_t n = src.T - first < b.rows ? src.T - first : b.rows, matched = 0;
         for (int64_t r = 0; r < n; r++) {
             int64_t s = first + r, t = isw_keymap_get(&map, tab.key[s]);
             int result = tab.status[s] == ISW_TASK_DONE || tab.status[s] == ISW_TASK_DIVERGED;
-            dest[r] = result && t >= 0 && status[t] != ISW_TASK_DONE && status[t] != ISW_TASK_DIVERGED ? t : -1;
-            matched += dest[r] >= 0;
+            matched += result && t >= 0 && status[t] != ISW_TASK_DONE && status[t] != ISW_TASK_DIVERGED;
         }
         if (!matched) continue;
-        rc = copy_metrics(st, lay, &src, path, first, n, dest, buf, row, err);
+        rc = read_metrics(&src, lay, path, first, n, &b, err);
         for (int64_t r = 0; !rc && r < n; r++) {
-            if (dest[r] < 0) continue;
-            rc = copy_bookkeeping(st, &tab, first + r, dest[r], origin, err);
-            status[dest[r]] = tab.status[first + r];
-            ++*copied;
+            int64_t s = first + r, t = isw_keymap_get(&map, tab.key[s]);
+            int result = tab.status[s] == ISW_TASK_DONE || tab.status[s] == ISW_TASK_DIVERGED;
+            if (!result || t < 0 || status[t] == ISW_TASK_DONE || status[t] == ISW_TASK_DIVERGED) continue;
+            if (bad[s]) {
+                refuse(rep, s);
+                continue;
+            }
+            rc = copy_row(st, lay, &tab, &b, r, s, t, src.S, origin, err);
+            status[t] = tab.status[s];
+            rep->copied++;
         }
     }
     isw_keymap_free(&map);
     free(keys);
     free(status);
-    free(dest);
-    free(buf);
-    free(row);
+    free(bad);
+    free_block(&b, lay);
     close_source(&src, lay);
     isw_store_table_free(&tab);
     return rc;

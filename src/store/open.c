@@ -4,9 +4,11 @@
  * A resume must never mix rows of two different sweeps, programs or generators in one file, and a
  * crafted file must never be written to or read past its datasets. So rank 0 first checks,
  * serially and read-only, the header (format, completed creation, the root attributes the layout
- * says must match, task and log-point counts) and every dataset the layout names (type, rank,
- * shape, storage); then all ranks open the file collectively, running the same checks on the
- * same metadata; then rank 0 compares the stored task identities row by row with raw reads only
+ * says must match, task and log-point counts), that the file holds no links, every dataset the
+ * layout names (type in its whole layout, rank, shape, storage), the coordinates (/task,
+ * /log_point) and what the checksums cover; then all ranks open the file collectively, running
+ * the same checks on the same metadata and keeping every dataset open; then rank 0 checks the
+ * finished rows' checksums and compares the stored task identities row by row with raw reads only
  * (with collective metadata on, a metadata read by one rank alone would wait for the others). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,51 +79,103 @@ static hid_t open_one(hid_t f, const char *path, const char *name, hid_t want, i
     return ds;
 }
 
-/* Opens and checks every dataset of lay in f. Those the store writes go into st (when not NULL);
- * the others are closed again. */
+/* Keeps ds in *slot when the store is opened (st not NULL), else closes it. */
+static void keep(isw_store *st, hid_t *slot, hid_t ds) {
+    if (st) *slot = ds;
+    else H5Dclose(ds);
+}
+
+/* Opens and checks every dataset of lay in f, into st (when not NULL; else each is closed again). */
 static isw_status open_datasets(hid_t f, const char *path, const isw_store_layout *lay, isw_store *st,
                                 isw_error *err) {
     int64_t T = lay->T, S = lay->S;
     char name[300];
-    hid_t ds;
-#define CHECK_ONLY(expr) \
+    hid_t ds, unused = -1;
+#define OPEN_INTO(slot, expr) \
     if ((ds = (expr)) < 0) return ISW_EINPUT; \
-    H5Dclose(ds)
-    CHECK_ONLY(open_one(f, path, "/task", H5Tcopy(H5T_STD_I64LE), T, 0, err));
-    CHECK_ONLY(open_one(f, path, "/log_point", H5Tcopy(H5T_STD_I64LE), S, 0, err));
-    CHECK_ONLY(open_one(f, path, "/traj/step", H5Tcopy(H5T_STD_I64LE), T, S, err));
+    keep(st, st ? &(slot) : &unused, ds)
+    OPEN_INTO(st->task_scale, open_one(f, path, "/task", H5Tcopy(H5T_STD_I64LE), T, 0, err));
+    OPEN_INTO(st->log_scale, open_one(f, path, "/log_point", H5Tcopy(H5T_STD_I64LE), S, 0, err));
+    OPEN_INTO(st->step, open_one(f, path, "/traj/step", H5Tcopy(H5T_STD_I64LE), T, S, err));
     for (int i = 0; i < lay->n_params; i++) {
         snprintf(name, sizeof name, "/tasks/%s", lay->params[i].name);
-        CHECK_ONLY(open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
+        OPEN_INTO(st->param[i], open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
         if (!lay->derived || !lay->derived[i]) continue;
         snprintf(name, sizeof name, "/tasks/%s_setting", lay->params[i].name);
-        CHECK_ONLY(open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
+        OPEN_INTO(st->setting[i], open_one(f, path, name, isw_store_param_type(&lay->params[i]), T, 0, err));
     }
-#undef CHECK_ONLY
     for (int c = 0; c < N_COLS; c++) {
         snprintf(name, sizeof name, "/tasks/%s", isw_store_cols[c].name);
-        if ((ds = open_one(f, path, name, isw_store_file_type(isw_store_cols[c].kind), T, 0, err)) < 0) return ISW_EINPUT;
-        if (st) st->col[c] = ds;
-        else H5Dclose(ds);
+        OPEN_INTO(st->col[c], open_one(f, path, name, isw_store_file_type(isw_store_cols[c].kind), T, 0, err));
     }
     for (int i = 0; i < lay->n_traj; i++) {
         snprintf(name, sizeof name, "/traj/%s", lay->traj[i].name);
-        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, S, err)) < 0) return ISW_EINPUT;
-        if (st) st->traj[i] = ds;
-        else H5Dclose(ds);
+        OPEN_INTO(st->traj[i], open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, S, err));
     }
     for (int i = 0; i < lay->n_final; i++) {
         snprintf(name, sizeof name, "/final/%s", lay->final[i].name);
-        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err)) < 0) return ISW_EINPUT;
-        if (st) st->final[i] = ds;
-        else H5Dclose(ds);
+        OPEN_INTO(st->final[i], open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err));
     }
     for (int i = 0; i < lay->n_theory; i++) { /* written at creation, read by the analysis only */
         snprintf(name, sizeof name, "/theory/%s", lay->theory[i].name);
-        if ((ds = open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err)) < 0) return ISW_EINPUT;
-        H5Dclose(ds);
+        OPEN_INTO(st->theory[i], open_one(f, path, name, H5Tcopy(H5T_IEEE_F64LE), T, 0, err));
     }
+#undef OPEN_INTO
     return ISW_OK;
+}
+
+/* Refuses coordinates that are not this layout's: /log_point must hold 0..S-1 and /task each
+ * row's task index (a shard's rows are a part of the sweep's tasks). Written at creation and never
+ * again, they are damage wherever they differ. */
+static isw_status check_coordinates(hid_t f, const char *path, const isw_store_layout *lay, isw_error *err) {
+    int64_t *buf = isw_malloc(BLOCK_ROWS * sizeof *buf, err);
+    if (!buf) return ISW_EINTERNAL;
+    isw_status rc = ISW_OK;
+    for (int which = 0; !rc && which < 2; which++) {
+        const char *name = which ? "/task" : "/log_point";
+        int64_t n = which ? lay->T : lay->S;
+        hid_t ds = open_one(f, path, name, H5Tcopy(H5T_STD_I64LE), n, 0, err);
+        if (ds < 0) rc = ISW_EINPUT;
+        for (int64_t first = 0; !rc && first < n; first += BLOCK_ROWS) {
+            int64_t k = n - first < BLOCK_ROWS ? n - first : BLOCK_ROWS;
+            if (!isw_h5_read_rows(ds, H5P_DEFAULT, H5T_NATIVE_INT64, first, k, buf)) {
+                rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s: %s", path, name, isw_h5_reason());
+                break;
+            }
+            for (int64_t r = 0; !rc && r < k; r++) {
+                int64_t want = first + r;
+                if (which) {
+                    isw_store_row row;
+                    memset(&row, 0, sizeof row);
+                    lay->resolve_row(lay->ctx, first + r, &row);
+                    want = row.task;
+                }
+                if (buf[r] != want)
+                    rc = isw_fail(err, ISW_EINPUT, "%s: %s[%lld] is %lld, expected %lld (written at creation and "
+                                  "never since: the file is damaged)", path, name, (long long)(first + r),
+                                  (long long)buf[r], (long long)want);
+            }
+        }
+        if (ds >= 0) H5Dclose(ds);
+    }
+    free(buf);
+    return rc;
+}
+
+/* Refuses a checksum column whose covers attribute is not what this layout's checksums cover:
+ * rows would be checked against other data than they were written with. */
+static isw_status check_covers(hid_t f, const char *path, const isw_store_layout *lay, isw_error *err) {
+    char why[256], *have = NULL, *want = isw_store_covers(lay);
+    hid_t ds = H5Dopen2(f, "/tasks/checksum", H5P_DEFAULT); /* checked by open_datasets */
+    int r = ds >= 0 ? isw_h5_get_text_attr(ds, "covers", 1 << 20, &have, why, sizeof why) : -1;
+    isw_status rc = !want ? isw_fail(err, ISW_EINTERNAL, "out of memory")
+                  : r == 1 && !strcmp(have, want) ? ISW_OK
+                  : isw_fail(err, ISW_EINPUT, "%s: the covers attribute of /tasks/checksum is %s; the file is "
+                             "damaged", path, r == 1 ? "not what this sweep's checksums cover" : "missing or unreadable");
+    if (ds >= 0) H5Dclose(ds);
+    free(have);
+    free(want);
+    return rc;
 }
 
 isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay, isw_error *err) {
@@ -131,6 +185,8 @@ isw_status isw_store_check_layout(const char *path, const isw_store_layout *lay,
     if (rc) return rc;
     rc = match_header(path, &info, lay, err);
     if (!rc) rc = open_datasets(f, path, lay, NULL, err);
+    if (!rc) rc = check_coordinates(f, path, lay, err);
+    if (!rc) rc = check_covers(f, path, lay, err);
     H5Fclose(f);
     isw_store_info_free(&info);
     return rc;

@@ -1,12 +1,14 @@
 /* Reading a result file serially (status, merge, the resume header), while a sweep may write it.
  *
  * Result files are input: a crafted or damaged one must be refused with a message, never read
- * past a buffer or trusted for a size. So the path must be a regular file, every root attribute is
+ * past a buffer or trusted for a size. So the path must be a regular file holding no links (soft,
+ * external, or a second name of an object: isw_h5_check_links), every root attribute is
  * checked for type, scalar shape and size before it is read, creation must have finished, and
  * every dataset is checked (type, shape, storage inside the file) by isw_h5_open_checked before
  * a byte of it is read. The layout never changes after creation, so the columns are where the
  * header says while workers write rows. */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +33,28 @@ static isw_status check_regular(const char *path, isw_error *err) {
     return ISW_OK;
 }
 
-/* Opens path read-only after checking it is a regular HDF5 file. */
-static isw_status open_readonly(const char *path, hid_t *file, isw_error *err) {
+/* Opens path read-only after checking it is a regular HDF5 file (nothing more: the probe's and
+ * peek's open). */
+static isw_status open_plain(const char *path, hid_t *file, isw_error *err) {
     isw_status rc = check_regular(path, err);
     if (rc) return rc;
-    isw_h5_record_errors();
+    isw_h5_setup();
     if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
     if ((*file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT)) < 0)
         return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
+    return ISW_OK;
+}
+
+/* open_plain, and a file holding links refused. */
+static isw_status open_readonly(const char *path, hid_t *file, isw_error *err) {
+    isw_status rc = open_plain(path, file, err);
+    if (rc) return rc;
+    char why[512];
+    if (!isw_h5_check_links(*file, why, sizeof why)) {
+        H5Fclose(*file);
+        *file = -1;
+        return isw_fail(err, ISW_EINPUT, "%s: %s", path, why);
+    }
     return ISW_OK;
 }
 
@@ -64,6 +80,70 @@ static isw_status int_attr(hid_t f, const char *path, const char *name, int64_t 
     return ISW_OK;
 }
 
+/* Whether file f holds any result or any row that was started: a /tasks/status value other than
+ * pending, or a finite value in /final. Reads only what its checks accept (hard links, the type,
+ * storage inside the file) and answers 0 where nothing can be read: an unfinished creation (see
+ * read_header) has written pending and NaN, or nothing at all yet. */
+static int holds_results(hid_t f) {
+    char why[512];
+    int64_t T = 0;
+    if (isw_h5_get_int_attr(f, "n_tasks", &T) != 1 || T < 1 || T > MAX_TASKS) T = 0;
+    if (T == 0 && isw_h5_hard_path(f, "/tasks/status", H5O_TYPE_DATASET, why, sizeof why)) {
+        /* n_tasks is damaged: the status column's own length, which its storage check bounds */
+        hid_t ds = H5Dopen2(f, "/tasks/status", H5P_DEFAULT), space = ds < 0 ? -1 : H5Dget_space(ds);
+        hsize_t dims[1] = {0};
+        if (space >= 0 && H5Sget_simple_extent_ndims(space) == 1) H5Sget_simple_extent_dims(space, dims, NULL);
+        T = dims[0] <= (hsize_t)MAX_TASKS ? (int64_t)dims[0] : 0;
+        if (space >= 0) H5Sclose(space);
+        if (ds >= 0) H5Dclose(ds);
+    }
+    if (T == 0) return 0;
+    int found = 0;
+    void *buf = malloc((size_t)T * sizeof(double));
+    hid_t types[2] = {isw_store_file_type(KIND_STATUS), H5Tcopy(H5T_IEEE_F64LE)};
+    hid_t ds = buf && types[0] >= 0 ? isw_h5_open_checked(f, "/tasks/status", types[0], 1, T, 0, why, sizeof why) : -1;
+    if (ds >= 0 && H5Dread(ds, types[0], H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
+        for (int64_t t = 0; t < T && !found; t++) found = ((uint8_t *)buf)[t] != ISW_TASK_PENDING;
+    if (ds >= 0) H5Dclose(ds);
+    hid_t final = buf && types[1] >= 0 && isw_h5_hard_path(f, "/final", H5O_TYPE_GROUP, why, sizeof why)
+                      ? H5Gopen2(f, "/final", H5P_DEFAULT) : -1;
+    H5G_info_t gi;
+    char name[300];
+    for (hsize_t i = 0; final >= 0 && !found && H5Gget_info(final, &gi) >= 0 && i < gi.nlinks && i < 100000; i++) {
+        char member[256];
+        if (H5Lget_name_by_idx(final, ".", H5_INDEX_NAME, H5_ITER_INC, i, member, sizeof member, H5P_DEFAULT) <= 0)
+            continue;
+        snprintf(name, sizeof name, "/final/%s", member);
+        ds = isw_h5_open_checked(f, name, types[1], 1, T, 0, why, sizeof why);
+        if (ds >= 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
+            for (int64_t t = 0; t < T && !found; t++) found = isfinite(((double *)buf)[t]);
+        if (ds >= 0) H5Dclose(ds);
+    }
+    if (final >= 0) H5Gclose(final);
+    for (int k = 0; k < 2; k++)
+        if (types[k] >= 0) H5Tclose(types[k]);
+    free(buf);
+    return found;
+}
+
+/* Refuses a file whose creation did not finish (layout_complete is written last, as 1), saying
+ * which of two things it is: an unfinished creation, which holds no results and which run
+ * --resume starts again, or a damaged file that lost the attribute yet holds results. */
+static isw_status check_finished(hid_t f, const char *path, isw_error *err) {
+    int64_t complete = 0;
+    int r = isw_h5_get_int_attr(f, "layout_complete", &complete);
+    if (r == 1 && complete == 1) return ISW_OK;
+    if (r == 1 || r < 0)
+        return isw_fail(err, ISW_EINPUT, "%s: the root attribute layout_complete is %s; a finished file has 1 "
+                        "(damaged or forged)", path, r < 0 ? "not a single integer" : "not 1");
+    if (holds_results(f))
+        return isw_fail(err, ISW_EINPUT, "%s: the root attribute layout_complete is missing, yet rows of the file "
+                        "hold results: the file is damaged (not an unfinished creation) and cannot be used as it "
+                        "is", path);
+    return isw_fail(err, ISW_EINPUT, "%s: its creation never finished (the job was stopped or the disk filled "
+                    "while creating it) and it holds no results; run --resume starts it again", path);
+}
+
 /* The header of an open file into info. */
 static isw_status read_header(hid_t f, const char *path, isw_store_info *info, isw_error *err) {
     isw_status rc = text_attr(f, path, "format", MAX_TEXT_ATTR, 0, &info->format, err);
@@ -80,10 +160,7 @@ static isw_status read_header(hid_t f, const char *path, isw_store_info *info, i
             rc = isw_fail(err, ISW_EINPUT, "%s: not an iclsweep result file (no format attribute %s)", path,
                           ISW_STORE_FORMAT);
     }
-    int64_t complete = 0;
-    if (!rc && isw_h5_get_int_attr(f, "layout_complete", &complete) != 1)
-        rc = isw_fail(err, ISW_EINPUT, "%s: its creation never finished (the job was stopped or the disk "
-                      "filled while creating it); start over with --force", path);
+    if (!rc) rc = check_finished(f, path, err);
     if (!rc) rc = int_attr(f, path, "n_tasks", 1, MAX_TASKS, &info->T, err);
     if (!rc) rc = int_attr(f, path, "n_log_points", 1, MAX_LOG_POINTS, &info->S, err);
     if (!rc) rc = int_attr(f, path, "replicates", 1, MAX_TASKS, &info->replicates, err);
@@ -127,14 +204,26 @@ void isw_store_info_free(isw_store_info *info) {
 
 /* ---- the per-task table ----------------------------------------------------------------------- */
 
+/* Whether state column c may be missing from a file: one of ISW_TASK_COLUMNS_ADDED. */
+static int column_added(int c) {
+    static const char *const added[] = ISW_TASK_COLUMNS_ADDED;
+    for (unsigned i = 0; i < sizeof added / sizeof added[0]; i++)
+        if (!strcmp(isw_store_cols[c].name, added[i])) return 1;
+    return 0;
+}
+
 /* Opens /task and every /tasks column of f, each checked for type and shape [T] and for storage
- * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. */
-static isw_status open_columns(hid_t f, const char *path, int64_t T, hid_t *ids /* [N_COLS + 1] */,
+ * inside the file, into ids[0] (/task) and ids[1 + c]; all before any buffer is sized by T. A
+ * column that files of an older format lack (column_added: the checksum and the checkpoints'
+ * accounting) gets id -1 when f is of an older format (older) and lacks it too; a file of this
+ * format must hold every column, or a lost checksum column would let its rows go unchecked. */
+static isw_status open_columns(hid_t f, const char *path, int64_t T, int older, hid_t *ids /* [N_COLS + 1] */,
                                isw_error *err) {
     char why[512], name[128];
     for (int c = -1; c < N_COLS; c++) {
-        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         snprintf(name, sizeof name, c < 0 ? "/task" : "/tasks/%s", c < 0 ? "" : isw_store_cols[c].name);
+        if (c >= 0 && older && column_added(c) && H5Lexists(f, name, H5P_DEFAULT) == 0) continue;
+        hid_t want = c < 0 ? H5Tcopy(H5T_STD_I64LE) : isw_store_file_type(isw_store_cols[c].kind);
         ids[c + 1] = want < 0 ? -1 : isw_h5_open_checked(f, name, want, 1, T, 0, why, sizeof why);
         if (want >= 0) H5Tclose(want);
         if (ids[c + 1] < 0) return isw_fail(err, ISW_EINPUT, "%s: %s", path, want < 0 ? "cannot make an HDF5 type" : why);
@@ -167,11 +256,16 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     for (int c = 0; c <= N_COLS; c++) ids[c] = -1;
     isw_status rc = isw_store_open_header(path, &f, &tab->info, err);
     int64_t T = tab->info.T;
-    if (!rc) rc = open_columns(f, path, T, ids, err);
+    if (!rc) rc = open_columns(f, path, T, strcmp(tab->info.format, ISW_STORE_FORMAT) != 0, ids, err);
     if (!rc) rc = alloc_table(tab, T, path, err);
     void *cols[N_COLS];
     table_columns(tab, cols);
+    tab->has_checksums = ids[1 + COL_checksum] >= 0;
     for (int c = -1; !rc && c < N_COLS; c++) {
+        if (c >= 0 && ids[c + 1] < 0) {
+            isw_store_col_initial(c, cols[c], T);
+            continue;
+        }
         hid_t mt = c < 0 ? H5Tcopy(H5T_NATIVE_INT64) : isw_store_mem_type(isw_store_cols[c].kind);
         if (mt < 0 || H5Dread(ids[c + 1], mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c < 0 ? (void *)tab->task : cols[c]) < 0)
             rc = isw_fail(err, ISW_EINPUT, "%s: cannot read %s%s: %s", path, c < 0 ? "/task" : "/tasks/",
@@ -182,11 +276,55 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
         if (tab->status[t] >= ISW_TASK_N_STATES)
             rc = isw_fail(err, ISW_EINPUT, "%s: /tasks/status of row %lld is %u, not a task state", path,
                           (long long)t, tab->status[t]);
+    /* Rows are in sweep order, a whole sweep's or a shard's part of it. */
+    for (int64_t t = 0; !rc && t < T; t++)
+        if (tab->task[t] < 0 || (t > 0 && tab->task[t] <= tab->task[t - 1]))
+            rc = isw_fail(err, ISW_EINPUT, "%s: /task[%lld] is %lld; task indices increase from row to row (the "
+                          "file is damaged)", path, (long long)t, (long long)tab->task[t]);
     for (int64_t t = 0; !rc && t < T; t++) tab->error[t][ISW_STORE_ERROR_LEN - 1] = '\0';
     for (int c = 0; c <= N_COLS; c++)
         if (ids[c] >= 0) H5Dclose(ids[c]);
     if (f >= 0) H5Fclose(f);
     if (rc) isw_store_table_free(tab);
+    return rc;
+}
+
+isw_status isw_store_read_last_steps(const char *path, const int64_t *rows, int64_t n, int64_t *last,
+                                     isw_error *err) {
+    hid_t f = -1, ds = -1, want = H5Tcopy(H5T_STD_I64LE), fspace = -1, mspace = -1;
+    isw_store_info info;
+    char why[512];
+    isw_status rc = isw_store_open_header(path, &f, &info, err);
+    int64_t S = rc ? 0 : info.S;
+    int64_t *row = rc ? NULL : isw_malloc((size_t)S * sizeof *row, err);
+    if (!rc && !row) rc = ISW_EINTERNAL;
+    if (!rc && (ds = isw_h5_open_checked(f, "/traj/step", want, 2, info.T, S, why, sizeof why)) < 0)
+        rc = isw_fail(err, ISW_EINPUT, "%s: %s", path, why);
+    hsize_t count[2] = {1, (hsize_t)S}, width = (hsize_t)S;
+    if (!rc && ((fspace = H5Dget_space(ds)) < 0 || (mspace = H5Screate_simple(1, &width, NULL)) < 0))
+        rc = isw_fail(err, ISW_EINTERNAL, "%s: cannot read /traj/step: %s", path, isw_h5_reason());
+    for (int64_t i = 0; !rc && i < n; i++) {
+        hsize_t start[2] = {(hsize_t)rows[i], 0};
+        if (rows[i] < 0 || rows[i] >= info.T ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, count, NULL) < 0 ||
+            H5Dread(ds, H5T_NATIVE_INT64, mspace, fspace, H5P_DEFAULT, row) < 0) {
+            rc = isw_fail(err, ISW_EINPUT, "%s: cannot read /traj/step row %lld: %s", path, (long long)rows[i],
+                          isw_h5_reason());
+            break;
+        }
+        last[i] = -1;
+        for (int64_t j = 0; j < S; j++)
+            if (row[j] > last[i]) last[i] = row[j];
+    }
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (ds >= 0) H5Dclose(ds);
+    H5Tclose(want);
+    free(row);
+    if (f >= 0) {
+        H5Fclose(f);
+        isw_store_info_free(&info);
+    }
     return rc;
 }
 
@@ -251,12 +389,9 @@ static herr_t probe_object(hid_t root, const char *name, const H5O_info_t *info,
 
 static isw_status probe(void *ctx, isw_error *err) {
     const char *path = ctx;
-    isw_status rc = check_regular(path, err);
+    hid_t f = -1;
+    isw_status rc = open_plain(path, &f, err);
     if (rc) return rc;
-    isw_h5_record_errors();
-    if (H5Fis_hdf5(path) <= 0) return isw_fail(err, ISW_EINPUT, "%s: not an HDF5 file", path);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) return isw_fail(err, ISW_EINPUT, "%s: HDF5 cannot open it: %s", path, isw_h5_reason());
     H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_NATIVE, probe_object, NULL, H5O_INFO_BASIC);
     H5Fclose(f);
     return ISW_OK;
@@ -279,3 +414,44 @@ isw_status isw_store_crashed(const char *path, int sig, isw_error *err) {
 }
 
 isw_status isw_store_probe_here(const char *path, isw_error *err) { return probe((void *)path, err); }
+
+/* ---- a look at a file that may be unfinished ------------------------------------------------- */
+
+static isw_status peek(void *ctx, isw_error *err) {
+    isw_store_peek_info *out = ctx;
+    const char *path = out->path;
+    memset(out->answer, 0, sizeof out->answer);
+    hid_t f = -1;
+    isw_status rc = open_plain(path, &f, err);
+    if (rc) return rc;
+    char why[512], *text = NULL;
+    if (!isw_h5_check_links(f, why, sizeof why)) rc = isw_fail(err, ISW_EINPUT, "%s: %s", path, why);
+    if (!rc && isw_h5_get_text_attr(f, "format", MAX_TEXT_ATTR, &text, why, sizeof why) == 1)
+        out->answer[ISW_PEEK_ICLSWEEP] = strncmp(text, "iclsweep/", 9) == 0;
+    free(text);
+    text = NULL;
+    int64_t complete = 0;
+    if (!rc) out->answer[ISW_PEEK_FINISHED] = isw_h5_get_int_attr(f, "layout_complete", &complete) == 1 && complete == 1;
+    if (!rc) out->answer[ISW_PEEK_RESULTS] = holds_results(f);
+    if (!rc && isw_h5_get_text_attr(f, "spec_hash", MAX_TEXT_ATTR, &text, why, sizeof why) == 1)
+        snprintf(out->spec_hash, sizeof out->spec_hash, "%s", text);
+    free(text);
+    H5Fclose(f);
+    return rc;
+}
+
+isw_status isw_store_peek(const char *path, isw_store_peek_info *info, isw_error *err) {
+    memset(info, 0, sizeof *info);
+    info->path = path;
+    int sig = 0;
+    isw_status rc = isw_run_isolated_answer(peek, info, info, sizeof *info, ISW_PROBE_SECONDS, &sig, err);
+    info->path = path; /* the child's copy of the pointer came back with the answer */
+    if (sig) return isw_store_crashed(path, sig, err);
+    return rc;
+}
+
+isw_status isw_store_peek_here(const char *path, isw_store_peek_info *info, isw_error *err) {
+    memset(info, 0, sizeof *info);
+    info->path = path;
+    return peek(info, err);
+}

@@ -39,11 +39,12 @@ isw_status isw_store_mark_running(isw_store *st, int64_t t, int attempts, int ra
 }
 
 isw_status isw_store_write_result(isw_store *st, int64_t t, const double *traj, const double *final, int state,
-                                  double wall_s, int64_t steps_done, const char *error, isw_error *err) {
+                                  const isw_task_account *acc, isw_error *err) {
     isw_error_text msg;
     memset(msg, 0, sizeof msg);
-    snprintf(msg, sizeof msg, "%s", error ? error : "");
-    /* Durability order: the row's data, then its bookkeeping, and only then its state. Each write
+    snprintf(msg, sizeof msg, "%s", acc->error ? acc->error : "");
+    /* Durability order: the row's data, then its bookkeeping and its checksum (checksum.c), and
+     * only then its state. Each write
      * is a blocking MPI-IO write of raw data (no metadata), so a kill between two of them leaves
      * the state as it was (running), which --resume runs again. */
     for (int i = 0; i < st->n_traj; i++)
@@ -53,11 +54,36 @@ isw_status isw_store_write_result(isw_store *st, int64_t t, const double *traj, 
         if (!isw_h5_write_rows(st->final[i], st->dxpl, H5T_NATIVE_DOUBLE, t, 1, 1, final + i))
             return write_fail(err, st, "/final/", st->final_defs[i].name, t);
     uint8_t s = (uint8_t)state;
-    if (!put_cell(st, COL_wall_s, t, &wall_s)) return write_fail(err, st, "/tasks/", "wall_s", t);
-    if (!put_cell(st, COL_steps_done, t, &steps_done)) return write_fail(err, st, "/tasks/", "steps_done", t);
-    if (!put_cell(st, COL_error, t, msg)) return write_fail(err, st, "/tasks/", "error", t);
+    uint64_t sum = isw_store_row_checksum(st, t, traj, final, state, acc->steps_done);
+    const void *cells[] = {&acc->wall_s, &acc->cpu_s, &acc->peak_rss, &acc->resumes, &acc->steps_done, msg, &sum};
+    const int cols[] = {COL_wall_s, COL_cpu_s, COL_peak_rss, COL_resumes, COL_steps_done, COL_error, COL_checksum};
+    for (unsigned k = 0; k < sizeof cols / sizeof cols[0]; k++)
+        if (!put_cell(st, cols[k], t, cells[k])) return write_fail(err, st, "/tasks/", isw_store_cols[cols[k]].name, t);
     if (!put_cell(st, COL_status, t, &s)) return write_fail(err, st, "/tasks/", "status", t);
     return ISW_OK;
+}
+
+isw_status isw_store_write_progress(isw_store *st, int64_t t, const double *traj, int64_t ckpt_step, isw_error *err) {
+    for (int i = 0; i < st->n_traj; i++)
+        if (!isw_h5_write_rows(st->traj[i], st->dxpl, H5T_NATIVE_DOUBLE, t, 1, st->S, traj + (size_t)i * (size_t)st->S))
+            return write_fail(err, st, "/traj/", st->traj_defs[i].name, t);
+    return put_cell(st, COL_ckpt_step, t, &ckpt_step) ? ISW_OK : write_fail(err, st, "/tasks/", "ckpt_step", t);
+}
+
+isw_status isw_store_read_ckpt_steps(isw_store *st, int64_t *ckpt_step, isw_error *err) {
+    if (!isw_h5_read_rows(st->col[COL_ckpt_step], st->dxpl, st->types[KIND_I64], 0, st->T, ckpt_step))
+        return isw_fail(err, ISW_EINPUT, "%s: cannot read /tasks/ckpt_step: %s", st->path, isw_h5_reason());
+    return ISW_OK;
+}
+
+isw_status isw_store_check_rows(isw_store *st, const uint8_t *status, uint8_t *bad, int64_t *n_bad, isw_error *err) {
+    isw_checker *c = NULL;
+    *n_bad = 0;
+    isw_status rc = isw_checker_from_store(st, &c, err);
+    if (!rc) rc = isw_checker_run(c, status, bad, err);
+    for (int64_t t = 0; !rc && t < st->T; t++) *n_bad += bad[t] != ISW_ROW_OK;
+    isw_checker_free(c);
+    return rc;
 }
 
 isw_status isw_store_set_state(isw_store *st, int64_t t, int state, isw_error *err) {

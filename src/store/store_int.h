@@ -30,16 +30,27 @@ typedef struct {
 
 extern const col_def isw_store_cols[N_COLS];
 
+/* Fills cells[n] of state column c with its initial value (creation; a column an older file
+ * lacks, as its readers see it). */
+void isw_store_col_initial(int c, void *cells, int64_t n);
+
 struct isw_store {
     hid_t file, dxpl;
     hid_t types[KIND_TEXT + 1]; /* in-memory type of each column kind */
     hid_t col[N_COLS];          /* /tasks/<column> */
     hid_t *traj;                /* [n_traj] /traj/<metric> */
     hid_t *final;               /* [n_final] /final/<metric> */
-    int n_traj, n_final;
+    hid_t *param, *setting;     /* [n_params] /tasks/<param>, /tasks/<param>_setting (-1: not derived) */
+    hid_t *theory;              /* [n_theory] /theory/<column> */
+    hid_t task_scale, log_scale, step; /* /task, /log_point, /traj/step */
+    int n_traj, n_final, n_params, n_theory;
     const isw_metric_def *traj_defs, *final_defs; /* the layout's tables, for messages */
+    const isw_store_layout *lay; /* the caller's layout, which outlives the store */
     int64_t T, S;
     char *path;
+    /* scratch for resolving one row (checksums): */
+    double *set, *used; /* [n_params] */
+    int64_t *steps;     /* [S] */
 };
 
 /* ---- schema.c -------------------------------------------------------------------------------- */
@@ -67,6 +78,12 @@ int isw_h5_write_rows(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64
 /* Reads rows [first, first + count) of a [T] dataset into mem; returns 0 on failure. */
 int isw_h5_read_rows(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64_t count,
                      void *mem);
+/* Reads rows [first, first + count) of a [T] (width 1) or [T, width] dataset into mem (count *
+ * width elements); returns 0 on failure. */
+int isw_h5_read_block(hid_t ds, hid_t dxpl, hid_t mem_type, int64_t first, int64_t count, int64_t width,
+                      void *mem);
+/* Bytes of parameter p's cell when it is a choice (its longest name, NUL included). */
+size_t isw_store_choice_bytes(const isw_param_def *p);
 
 /* Writes a scalar text (variable-length UTF-8) or integer attribute; returns 0 on failure. */
 int isw_h5_put_text_attr(hid_t obj, const char *name, const char *value);
@@ -80,18 +97,48 @@ int isw_h5_get_text_attr(hid_t obj, const char *name, size_t max, char **out, ch
 /* Reads the scalar integer attribute `name`: 1 on success, 0 absent, -1 wrong type or shape. */
 int isw_h5_get_int_attr(hid_t obj, const char *name, int64_t *out);
 
-/* Opens dataset `name` (a path from the root) and checks it before any read: it exists, its type
- * equals `want` (class, size, sign; enums member by member; text as a fixed-length string of
- * want's size), its rank is `rank` with dims {rows, width}, and its storage lies inside the
- * file. Returns the dataset, or -1 with what is wrong in why[size]. */
+/* Whether the whole file holds hard links only, each object under one name (no soft, external or
+ * user-defined link, no object with two names): 1, or 0 with the first offender in why[size].
+ * Follows no link. */
+int isw_h5_check_links(hid_t file, char *why, size_t size);
+/* Whether every component of `name` (a path from the root) is a hard link to an object of one
+ * name, the last of the given type and the others groups: 1, or 0 with why[size]. Follows a link
+ * only once it is known to be a hard one. */
+int isw_h5_hard_path(hid_t file, const char *name, H5O_type_t type, char *why, size_t size);
+
+/* Opens dataset `name` (a path from the root) and checks it before any read: every component of
+ * its path is a hard link (isw_h5_hard_path), its type equals `want` in its whole layout (byte
+ * order, precision, sign, exponent and mantissa; enums member by member; text as a fixed-length
+ * string of want's size), its rank is `rank` with dims {rows, width}, and its storage lies inside
+ * the file. Returns the dataset, or -1 with what is wrong in why[size]. */
 hid_t isw_h5_open_checked(hid_t file, const char *name, hid_t want, int rank, int64_t rows,
                           int64_t width, char *why, size_t size);
 
+/* ---- checksum.c ---- */
+
+/* What a checksum covers for lay, as the text of the covers attribute (malloc'd; NULL when out
+ * of memory). */
+char *isw_store_covers(const isw_store_layout *lay);
+/* A checker: the datasets a checksum covers, opened, and buffers for a block of rows. */
+typedef struct isw_checker isw_checker;
+/* From a file opened serially, after its header was read (T, S): the datasets its covers
+ * attribute names, each checked; *out NULL when the file has no checksum column (an older
+ * format). */
+isw_status isw_checker_from_file(hid_t file, const char *path, int64_t T, int64_t S, isw_checker **out,
+                                 isw_error *err);
+/* From an open store: its datasets, in the order of its layout's covers. */
+isw_status isw_checker_from_store(isw_store *st, isw_checker **out, isw_error *err);
+/* Checks every finished row (status[T]) into bad[T] (isw_row_fault). */
+isw_status isw_checker_run(isw_checker *c, const uint8_t *status, uint8_t *bad, isw_error *err);
+void isw_checker_free(isw_checker *c);
+
 /* ---- h5err.c: HDF5's reasons ---- */
 
-/* Replaces HDF5's printing of its error stack by a handler that records the innermost reason of
- * each failed call (quoted by isw_h5_reason); forgets any reason recorded before. */
-void isw_h5_record_errors(void);
+/* Sets up HDF5 for the store (every entry point calls it): replaces HDF5's printing of its error
+ * stack by a handler that records the innermost reason of each failed call (quoted by
+ * isw_h5_reason), forgetting any reason recorded before; and unregisters HDF5's external links,
+ * so that no call can follow one into another file, whatever a check missed. */
+void isw_h5_setup(void);
 /* The innermost reason HDF5 gave for the last call that failed ("Dataset: Write failed - ..."),
  * or "HDF5 gave no reason". */
 const char *isw_h5_reason(void);

@@ -27,12 +27,12 @@ int isw_deadline_passed(isw_deadline *d) {
     return d->stop > 0 && isw_epoch_now() >= d->stop;
 }
 
-int isw_deadline_fits(isw_deadline *d, double cost) {
+int isw_deadline_fits(isw_deadline *d, double cost_left, double cost_to_log) {
     if (d->stop <= 0) return 1;
     if (isw_deadline_passed(d)) return 0;
     if (d->cost_done <= 0) return 1; /* nothing learned yet */
-    double predicted = ISW_DEADLINE_SAFETY * cost * d->wall_done / d->cost_done;
-    int fits = isw_epoch_now() + predicted <= d->stop;
+    double rate = ISW_DEADLINE_SAFETY * d->wall_done / d->cost_done, now = isw_epoch_now();
+    int fits = now + rate * cost_left <= d->stop || (cost_to_log > 0 && now + rate * cost_to_log <= d->stop);
     if (!fits) d->hit = 1;
     return fits;
 }

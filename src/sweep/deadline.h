@@ -1,11 +1,13 @@
 /* Finishing before the job's time limit.
  *
- * A batch job is killed at its time limit; a task still training then is lost (it reruns from
- * scratch on resume). When the end is known (Slurm's, or --deadline), the master learns how long a
- * task takes per unit of its estimated cost from the tasks finished so far, starts only tasks
- * predicted to end before the deadline minus a margin, and when that margin is reached stops the
- * tasks in flight at their next log point, so the run closes its file and exits 3 (resume it in
- * the next job) with nothing lost. */
+ * A batch job is killed at its time limit; what a task trained since its last checkpoint is then
+ * lost. When the end is known (Slurm's, or --deadline), the master learns how long a task takes
+ * per unit of its estimated cost from the work done so far (finished tasks, and the steps of
+ * stopped ones), starts a task when what is left of it (its steps after its checkpoint) is
+ * predicted to end before the deadline minus a margin, or when it will at least reach a log point
+ * before then (and keep its work in a checkpoint), and when that margin is reached stops the tasks
+ * in flight at their next log point with a checkpoint, so the run closes its file and exits 3
+ * (resume it in the next job) with nothing lost. */
 #ifndef ICLSWEEP_SWEEP_DEADLINE_H
 #define ICLSWEEP_SWEEP_DEADLINE_H
 
@@ -20,11 +22,12 @@ typedef struct {
 
 /* Starts tracking a deadline at Unix time `end` (0: none) with `margin` seconds kept free. */
 void isw_deadline_init(isw_deadline *d, double end, double margin);
-/* Learns from a finished task of estimated cost `cost` that took `wall` seconds. */
+/* Learns from work of estimated cost `cost` that took `wall` seconds. */
 void isw_deadline_learn(isw_deadline *d, double cost, double wall);
-/* Whether a task of estimated cost `cost` may start now (always, without a deadline; before the
- * first task finished, while the deadline is not reached). */
-int isw_deadline_fits(isw_deadline *d, double cost);
+/* Whether a task may start now whose part left to train has estimated cost `cost_left`, and whose
+ * first log point after its start (a checkpoint) costs `cost_to_log` (0: it cannot checkpoint):
+ * always without a deadline, and before anything was learned, while the deadline is not reached. */
+int isw_deadline_fits(isw_deadline *d, double cost_left, double cost_to_log);
 /* Whether the deadline (minus its margin) has come: tasks in flight must stop. */
 int isw_deadline_passed(isw_deadline *d);
 /* Wall-clock time (Unix seconds). */

@@ -23,82 +23,6 @@ static void nap(long *ns) {
     *ns = *ns * 2 > NAP_MAX_NS ? NAP_MAX_NS : *ns * 2;
 }
 
-/* ---- running one task (workers, and the single rank) ---------------------------------------- */
-
-typedef struct {
-    runner *r;
-    int check_master; /* a worker also listens for ABORT from the master */
-} log_ctx;
-
-/* Log point callback: keeps the values in the task's trajectory buffer; asks to stop when a
- * signal arrived here or the master sent ABORT. */
-static int keep_log_point(void *vctx, int64_t index, int64_t step, const double *values) {
-    log_ctx *ctx = vctx;
-    runner *r = ctx->r;
-    if (index >= 0 && index < r->S)
-        for (int m = 0; m < r->model->n_traj; m++) r->traj[(size_t)m * (size_t)r->S + (size_t)index] = values[m];
-    (void)step;
-    if (isw_stop_requested()) return 1;
-    if (!ctx->check_master && isw_deadline_passed(&r->deadline)) return 1; /* one rank: its own deadline */
-    if (ctx->check_master) {
-        int flag = 0;
-        MPI_Iprobe(0, ISW_TAG_ABORT, r->comm, &flag, MPI_STATUS_IGNORE);
-        if (flag) return 1;
-    }
-    return 0;
-}
-
-/* Fault injection for the tests: with ICLSWEEP_FAIL_TASK=t in the environment, the first attempt
- * at task t fails as a trainer that ran out of memory would, so the failed-task paths (exit 4,
- * status, --retry-failed) can be driven on purpose. */
-static int injected_task_failure(int64_t t, int attempts) {
-    const char *v = getenv("ICLSWEEP_FAIL_TASK");
-    return v && *v && attempts == 1 && atoll(v) == t;
-}
-
-/* Trains task t (attempt number `attempts`) and writes its row. *outcome says whether it finished
- * or was stopped, *state what was written. Returns an error only when the file cannot be written. */
-static isw_status run_task(runner *r, int64_t t, int attempts, int check_master, isw_outcome *outcome,
-                           int *state, double *wall, isw_error *err) {
-    const isw_model *m = r->sw.model;
-    isw_task task;
-    isw_sweep_task(&r->sw, sweep_row_task(r, t), &task, r->vals);
-    isw_params_to_cfg(m->params, m->n_params, r->vals, r->cfg);
-    isw_status st = isw_store_mark_running(r->store, t, attempts, r->rank, err);
-    if (st) return st;
-    for (int64_t i = 0; i < (int64_t)r->model->n_traj * r->S; i++) r->traj[i] = NAN;
-    for (int i = 0; i < r->model->n_final; i++) r->final[i] = NAN;
-    log_ctx ctx = {r, check_master};
-    isw_log_sink sink = {.ctx = &ctx, .on_log = keep_log_point};
-    isw_train_result res;
-    memset(&res, 0, sizeof res);
-    isw_error terr;
-    isw_error_clear(&terr);
-    double t0 = isw_now();
-    isw_status trc = injected_task_failure(t, attempts)
-                         ? isw_fail(&terr, ISW_EINTERNAL, "injected failure (ICLSWEEP_FAIL_TASK)")
-                         : r->model->train(r->cfg, task.seed, &sink, r->final, &res, &terr);
-    *wall = isw_now() - t0;
-    if (trc == ISW_OK && res.status == ISW_TRAIN_STOPPED) {
-        *outcome = ISW_OUTCOME_STOPPED;
-        *state = ISW_TASK_PENDING;
-        return isw_store_set_state(r->store, t, ISW_TASK_PENDING, err);
-    }
-    *outcome = ISW_OUTCOME_FINISHED;
-    const char *why = "";
-    if (trc != ISW_OK) {
-        /* The trainer itself failed (out of memory, ...): the task fails, the sweep goes on. */
-        *state = ISW_TASK_FAILED;
-        why = terr.msg;
-    } else if (res.status == ISW_TRAIN_DIVERGED) {
-        *state = ISW_TASK_DIVERGED;
-        why = res.reason;
-    } else {
-        *state = ISW_TASK_DONE;
-    }
-    return isw_store_write_result(r->store, t, r->traj, r->final, *state, *wall, res.step, why, err);
-}
-
 /* ---- the dispatch order ---------------------------------------------------------------------- */
 
 /* Fills queue[*n] with the rows to run, in dispatch order (order.h). status[T] from the file. */
@@ -112,25 +36,63 @@ isw_status sweep_build_queue(const runner *r, const uint8_t *status, int retry_f
     return isw_order_rows(&r->sw, order, r->layout.tasks, queue, *n, err);
 }
 
+/* ---- the deadline ----------------------------------------------------------------------------- */
+
+/* Row t's log points and last step (r->cfg, r->vals and r->steps are rank 0's to use between
+ * tasks). */
+static int64_t row_schedule(runner *r, int64_t t, int64_t *last_step) {
+    isw_task task;
+    isw_sweep_task(&r->sw, sweep_row_task(r, t), &task, r->vals);
+    isw_params_to_cfg(r->model->params, r->model->n_params, r->vals, r->cfg);
+    int64_t n = r->model->log_steps(r->cfg, r->steps);
+    *last_step = n > 0 ? r->steps[n - 1] : 0;
+    return n;
+}
+
+isw_status sweep_init_left(runner *r, const int64_t *ckpt_step, isw_error *err) {
+    int64_t T = r->layout.lay.T;
+    if (!(r->left = isw_malloc((size_t)T * sizeof *r->left + 1, err))) return ISW_EINTERNAL;
+    for (int64_t t = 0; t < T; t++) {
+        r->left[t] = 1.0;
+        if (ckpt_step[t] < 0) continue;
+        int64_t last;
+        row_schedule(r, t, &last);
+        r->left[t] = 1.0 - fmin(1.0, (double)(ckpt_step[t] + 1) / ((double)last + 1));
+    }
+    return ISW_OK;
+}
+
+int sweep_task_fits(runner *r, int64_t t) {
+    if (r->deadline.stop <= 0) return 1;
+    int64_t last, n_log = row_schedule(r, t, &last);
+    /* With checkpoints, a task that reaches a log point before the stop keeps what it trained. */
+    return isw_deadline_fits(&r->deadline, r->cost[t] * r->left[t], n_log > 1 ? r->cost[t] / (double)(n_log - 1) : 0);
+}
+
+/* Learns from an attempt at row t, and what is left of it. */
+static void learn(runner *r, int64_t t, const task_outcome *o) {
+    isw_deadline_learn(&r->deadline, r->cost[t] * o->work, o->wall);
+    if (o->outcome == ISW_OUTCOME_FINISHED) r->left[t] = 0;
+    else r->left[t] = fmax(0.0, r->left[t] - o->work);
+}
+
 /* ---- one rank --------------------------------------------------------------------------------- */
 
 isw_status sweep_run_alone(runner *r, int64_t *queue, int64_t n, uint8_t *status,
                             uint8_t *attempts, isw_progress *pg, isw_error *err) {
     for (int64_t q = 0; q < n && !isw_stop_requested(); q++) {
-        if (!isw_deadline_fits(&r->deadline, r->cost[queue[q]])) continue; /* a shorter one may fit */
         int64_t t = queue[q];
-        isw_outcome outcome;
-        int state;
-        double wall;
-        isw_status st = run_task(r, t, attempts[t] + 1, 0, &outcome, &state, &wall, err);
+        if (!sweep_task_fits(r, t)) continue; /* a shorter one may fit */
+        task_outcome o;
+        isw_status st = sweep_run_task(r, t, attempts[t] + 1, 0, &o, err);
         if (st) return st;
         attempts[t]++;
-        status[t] = (uint8_t)state;
-        if (outcome == ISW_OUTCOME_FINISHED) {
-            isw_deadline_learn(&r->deadline, r->cost[t], wall);
+        status[t] = (uint8_t)o.state;
+        learn(r, t, &o);
+        if (o.outcome == ISW_OUTCOME_FINISHED) {
             pg->finished++;
-            pg->failed += state == ISW_TASK_FAILED;
-            pg->diverged += state == ISW_TASK_DIVERGED;
+            pg->failed += o.state == ISW_TASK_FAILED;
+            pg->diverged += o.state == ISW_TASK_DIVERGED;
         }
         isw_progress_tick(pg, 0);
     }
@@ -152,7 +114,7 @@ typedef struct {
  * queue[*next]; returns 0 when none does. Without a deadline every task fits. */
 static int next_fitting(runner *r, int64_t *queue, int64_t n, int64_t next) {
     for (int64_t j = next; j < n && j < next + DEADLINE_LOOKAHEAD; j++)
-        if (isw_deadline_fits(&r->deadline, r->cost[queue[j]])) {
+        if (sweep_task_fits(r, queue[j])) {
             int64_t t = queue[j];
             queue[j] = queue[next];
             queue[next] = t;
@@ -185,6 +147,8 @@ static int record(runner *r, master_state *ms, int src, const isw_msg_report *re
         return 0;
     }
     attempts[t]++;
+    task_outcome o = {(isw_outcome)rep->outcome, (int)rep->state, rep->wall_s, rep->work};
+    learn(r, t, &o);
     if (rep->outcome == ISW_OUTCOME_STOPPED) {
         status[t] = ISW_TASK_PENDING;
         ms->stopping = 1; /* a worker saw a stop signal: stop handing out work */
@@ -192,7 +156,6 @@ static int record(runner *r, master_state *ms, int src, const isw_msg_report *re
         return 1;
     }
     status[t] = (uint8_t)rep->state;
-    isw_deadline_learn(&r->deadline, r->cost[t], rep->wall_s);
     pg->finished++;
     pg->failed += rep->state == ISW_TASK_FAILED;
     pg->diverged += rep->state == ISW_TASK_DIVERGED;
@@ -267,28 +230,27 @@ static void drain_aborts(runner *r) {
 }
 
 isw_status sweep_run_worker(runner *r, isw_error *err) {
-    isw_msg_report rep = {ISW_NO_TASK, ISW_OUTCOME_NONE, 0, 0};
+    isw_msg_report rep = {ISW_NO_TASK, ISW_OUTCOME_NONE, 0, 0, 0};
     isw_status failure = ISW_OK;
     for (;;) {
         MPI_Send(&rep, sizeof rep, MPI_BYTE, 0, ISW_TAG_REPORT, r->comm);
         isw_msg_task msg;
         wait_for_task(r, &msg);
         if (msg.task == ISW_NO_TASK) break;
-        isw_outcome outcome;
-        int state = 0;
-        double wall = 0;
+        task_outcome o = {ISW_OUTCOME_NONE, 0, 0, 0};
         rep.task = msg.task;
-        isw_status st = run_task(r, msg.task, (int)msg.attempts, 1, &outcome, &state, &wall, err);
+        isw_status st = sweep_run_task(r, msg.task, (int)msg.attempts, 1, &o, err);
         if (st) {
             /* This rank cannot write the file: hand the task back and take no more. */
             sweep_say(r, ISW_SAY_WARNING, "rank %d: %s", r->rank, err->msg);
             failure = st;
-            outcome = ISW_OUTCOME_STOPPED;
-            state = -1;
+            o.outcome = ISW_OUTCOME_STOPPED;
+            o.state = -1;
         }
-        rep.outcome = outcome;
-        rep.state = state;
-        rep.wall_s = wall;
+        rep.outcome = o.outcome;
+        rep.state = o.state;
+        rep.wall_s = o.wall;
+        rep.work = o.work;
     }
     drain_aborts(r);
     return failure;

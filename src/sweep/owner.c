@@ -1,8 +1,10 @@
 /* One writer per result file (owner.h): the lock file, its owner record and the heartbeat. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "iclsweep/sweep/owner.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,14 +105,73 @@ static int record_stands(const record *r, const char *host, int have_locks) {
     return r->pid > 0 && r->pid != (long)getpid() && kill((pid_t)r->pid, 0) == 0;
 }
 
+static const char *kind_words(mode_t mode) {
+    return S_ISDIR(mode) ? "a folder" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+         : S_ISSOCK(mode) ? "a socket" : S_ISLNK(mode) ? "a symbolic link" : "a special file";
+}
+
+isw_status isw_owner_resolve(const char *path, char *real, size_t size, isw_error *err) {
+    struct stat sb;
+    const char *use = path;
+    char resolved[PATH_MAX];
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+        /* Written through, the link would take a lock of its own name; resolved, it takes the
+         * file's. One that leads nowhere could make a file anywhere. */
+        if (!realpath(path, resolved) || lstat(resolved, &sb) != 0)
+            return isw_fail(err, ISW_EINPUT, "%s is a symbolic link that leads to no file (%s); name the result "
+                            "file itself", path, strerror(errno));
+        use = resolved;
+    }
+    if (snprintf(real, size, "%s", use) >= (int)size)
+        return isw_fail(err, ISW_EINPUT, "%s: the path is too long", path);
+    return ISW_OK;
+}
+
+isw_status isw_owner_check_file(const char *path, unsigned long long want_dev, unsigned long long want_ino,
+                                isw_error *err) {
+    struct stat sb;
+    if (lstat(path, &sb) != 0)
+        return isw_fail(err, ISW_EINPUT, "%s vanished while the run opened it: %s", path, strerror(errno));
+    if (!S_ISREG(sb.st_mode) || sb.st_nlink != 1 ||
+        (want_ino && ((unsigned long long)sb.st_dev != want_dev || (unsigned long long)sb.st_ino != want_ino)))
+        return isw_fail(err, ISW_EINPUT, "%s was replaced while the run opened it (it is now %s%s); another "
+                        "program is changing it: nothing more is written", path,
+                        S_ISREG(sb.st_mode) ? "another file" : kind_words(sb.st_mode),
+                        S_ISREG(sb.st_mode) && sb.st_nlink != 1 ? " with several names" : "");
+    return ISW_OK;
+}
+
+/* Opens the lock file `path` (creating it when create) without following a link, and refuses
+ * anything but a regular file of one name: the record is written into it, so a planted link or a
+ * hard link to another file must never receive it. Returns the descriptor, or -1 with err set. */
+static int open_lock(const char *path, const char *out_path, int create, isw_error *err) {
+    int fd = open(path, (create ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            isw_fail(err, ISW_EINPUT, "%s: its lock file %s is a symbolic link; a lock file is never followed: "
+                     "remove it", out_path, path);
+        else
+            isw_fail(err, ISW_EINPUT, "%s: cannot %s its lock file %s: %s", out_path, create ? "create" : "open",
+                     path, strerror(errno));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_nlink != 1) {
+        isw_fail(err, ISW_EINPUT, "%s: its lock file %s is %s, not a regular file of one name: remove it",
+                 out_path, path, S_ISREG(sb.st_mode) ? "a file with several names (hard links)" : kind_words(sb.st_mode));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 isw_status isw_owner_take(isw_owner *o, const char *out_path, isw_error *err) {
     memset(o, 0, sizeof *o);
     o->fd = -1;
     if (snprintf(o->path, sizeof o->path, "%s.lock", out_path) >= (int)sizeof o->path)
         return isw_fail(err, ISW_EINPUT, "%s: the path is too long", out_path);
-    int fd = open(o->path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return isw_fail(err, ISW_EINPUT, "%s: cannot create its lock file %s: %s", out_path, o->path, strerror(errno));
+    int fd = open_lock(o->path, out_path, 1, err);
+    if (fd < 0) return ISW_EINPUT;
     char host[256] = "?";
     gethostname(host, sizeof host - 1);
     int locked = lock_whole(fd);
@@ -162,9 +223,13 @@ void isw_owner_release(isw_owner *o) {
 }
 
 int isw_owner_describe(const char *out_path, char *buf, size_t size) {
-    char path[4200];
+    char real[4096], path[4200];
+    struct stat sb;
+    /* The lock of any name of the file is beside its real one (isw_owner_resolve). */
+    if (lstat(out_path, &sb) == 0 && S_ISLNK(sb.st_mode) && realpath(out_path, real)) out_path = real;
     snprintf(path, sizeof path, "%s.lock", out_path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    isw_error ignored;
+    int fd = open_lock(path, out_path, 0, &ignored);
     if (fd < 0) return 0;
     record r;
     int have = read_record(fd, &r);

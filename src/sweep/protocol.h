@@ -22,14 +22,16 @@ typedef enum {
 typedef enum {
     ISW_OUTCOME_NONE = 0,     /* first report: no task yet */
     ISW_OUTCOME_FINISHED = 1, /* done, failed or diverged: its row and state are in the file */
-    ISW_OUTCOME_STOPPED = 2   /* stopped by a signal; its state was set back to pending */
+    ISW_OUTCOME_STOPPED = 2   /* stopped (a signal, ABORT, the deadline, the launcher gone); its state was
+                                 set back to pending, its checkpoint kept */
 } isw_outcome;
 
 typedef struct {
     int64_t task;    /* task index, or ISW_NO_TASK with ISW_OUTCOME_NONE */
     int64_t outcome; /* isw_outcome */
     int64_t state;   /* isw_task_state written for the task (done, failed, diverged) */
-    double wall_s;   /* wall time of the task */
+    double wall_s;   /* wall time of this attempt */
+    double work;     /* fraction of the task's steps this attempt trained (the deadline learns from it) */
 } isw_msg_report;
 
 typedef struct {

@@ -60,12 +60,17 @@ static isw_status plan_work(runner *r, const isw_run_opts *o, work_plan *w, isw_
     w->status = isw_malloc((size_t)T, err);
     w->attempts = isw_malloc((size_t)T, err);
     w->queue = isw_malloc((size_t)T * sizeof *w->queue, err);
-    isw_status st = w->status && w->attempts && w->queue ? ISW_OK : ISW_EINTERNAL;
+    int64_t *ckpt_step = isw_malloc((size_t)T * sizeof *ckpt_step, err);
+    isw_status st = w->status && w->attempts && w->queue && ckpt_step ? ISW_OK : ISW_EINTERNAL;
     if (!st && r->reopen) st = isw_store_read_states(r->store, w->status, w->attempts, err);
+    if (!st && r->reopen) st = isw_store_read_ckpt_steps(r->store, ckpt_step, err);
     if (!st && !r->reopen) {
         memset(w->status, ISW_TASK_PENDING, (size_t)T);
         memset(w->attempts, 0, (size_t)T);
+        for (int64_t t = 0; t < T; t++) ckpt_step[t] = -1;
     }
+    if (!st) st = sweep_init_left(r, ckpt_step, err);
+    free(ckpt_step);
     if (!st) st = sweep_build_queue(r, w->status, o->retry_failed, o->order, w->queue, &w->n, err);
     if (!st && !(r->cost = isw_malloc((size_t)T * sizeof *r->cost + 1, err))) st = ISW_EINTERNAL;
     for (int64_t t = 0; !st && t < T; t++) {
@@ -78,6 +83,7 @@ static isw_status plan_work(runner *r, const isw_run_opts *o, work_plan *w, isw_
 }
 
 static const char *signal_name(int sig) {
+    if (isw_launcher_gone()) return "the death of its launcher (mpirun)";
     return sig == SIGUSR1 ? "SIGUSR1" : sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal";
 }
 
@@ -101,6 +107,7 @@ static isw_status lead(runner *r, const isw_run_opts *o, work_plan *w, isw_error
     isw_progress_finish(&pg, name);
     if (!o->quiet) report_master_usage(r, &pg, cpu0, r->size > 1);
     int64_t left = counts[ISW_TASK_PENDING] + counts[ISW_TASK_RUNNING];
+    if (left == 0) isw_ckpt_remove_all(&r->ckpt); /* every task finished: no checkpoint is of use */
     if (left > 0 && r->deadline.hit && !isw_stop_requested())
         return isw_fail(err, ISW_ESTOPPED, "stopped before the deadline (the job's time limit, less %.0f s to close "
                         "the file): %lld of %lld tasks left; continue with iclsweep run %s -o %s --resume",
@@ -156,6 +163,10 @@ static isw_status set_up_and_run(runner *r, const isw_run_opts *o, isw_error *er
     if ((st = sweep_open_store(r, o, err))) return st;
     if ((st = sweep_agree(r, sweep_alloc_buffers(r, err), err))) return st;
     if (o->no_train) return merged(r, o, err);
+    r->ckpt_every = o->checkpoint_every >= 0 ? o->checkpoint_every : (double)r->sw.checkpoint_every;
+    st = isw_ckpt_dir_of(&r->ckpt, o->out_path, err);
+    if (!st && r->rank == 0) st = isw_ckpt_prepare(&r->ckpt, r->created, err);
+    if ((st = sweep_agree(r, st, err))) return st;
     work_plan w;
     memset(&w, 0, sizeof w);
     if (r->rank == 0) st = plan_work(r, o, &w, err);
@@ -193,6 +204,9 @@ isw_status isw_sweep_run(const isw_run_opts *o, isw_error *err, int *print_error
     }
     if (r.rank == 0) isw_owner_release(&r.owner);
     free(r.cost);
+    free(r.left);
+    free(r.steps);
+    free(r.ckpt_buf);
     free(r.vals);
     free(r.cfg);
     free(r.traj);

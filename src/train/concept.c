@@ -570,16 +570,43 @@ static void diverged(isw_train_result *res, int64_t t, const char *what, double 
              (long long)t);
 }
 
+/* Where training is, beside the network and the batch order: the next step, the metrics of the
+ * last log point (the final ones at the end), and the test error of every log point so far (the
+ * final decay rate is fitted to them). */
 typedef struct {
+    int64_t t;          /* the next step to run */
+    double v[N_TRAJ];   /* the last log point's metrics */
     double *err, *step; /* [n_log] test_err and step of each log point so far */
-    int n;
+    int64_t n;          /* log points so far */
+    int64_t n_log;      /* log points of the whole run */
 } history;
 
-/* Runs the steps; fills v (the last log point's metrics) and h. */
-static void train_loop(run *r, const isw_log_sink *sink, double *v, history *hist,
+/* The task's whole state between two steps (a checkpoint): everything a step changes. The data,
+ * the probes and the dictionary are drawn again from the seed at set-up; gradients and workspace
+ * are recomputed at every step. */
+static void concept_state(run *r, history *h, isw_state *s) {
+    isw_state_init(s);
+    isw_state_int64s(s, "step", &h->t, 1, 0, r->c.steps + 1);
+    ISW_STATE_ARRAY(s, "weights", r->net.params, r->net.n_params);
+    isw_state_rng(s, "batch_rng", &r->batch_rng);
+    isw_state_ints(s, "epoch_order", r->perm, r->perm ? (size_t)r->c.n_train : 0, 0, r->c.n_train - 1);
+    isw_state_ints(s, "epoch_pos", &r->perm_pos, 1, 0, r->c.n_train);
+    ISW_STATE_VALUE(s, "run_loss", &r->run_loss);
+    ISW_STATE_VALUE(s, "run_err", &r->run_err);
+    ISW_STATE_VALUE(s, "run_n", &r->run_n);
+    ISW_STATE_ARRAY(s, "last_metrics", h->v, N_TRAJ);
+    ISW_STATE_ARRAY(s, "log_test_err", h->err, h->n_log);
+    ISW_STATE_ARRAY(s, "log_step", h->step, h->n_log);
+    isw_state_int64s(s, "log_points", &h->n, 1, 0, h->n_log);
+}
+
+/* Runs the steps from h->t on; fills h (the last log point's metrics in h->v). A log point that
+ * asks for a checkpoint gets the state once its step is finished. */
+static void train_loop(run *r, const isw_log_sink *sink, history *h, const isw_state *state,
                        isw_train_result *res) {
     const isw_concept_cfg *c = &r->c;
-    for (int64_t t = 0; t <= c->steps; t++) {
+    while (h->t <= c->steps) {
+        int64_t t = h->t;
         next_batch(r);
         long errs = 0;
         double loss = batch_gradient(r, &errs);
@@ -592,23 +619,30 @@ static void train_loop(run *r, const isw_log_sink *sink, double *v, history *his
         r->run_loss += loss;
         r->run_err += (double)errs / r->B;
         r->run_n++;
+        int ask = 0;
         if (is_log_step(t, c->steps, c->log_every)) {
-            evaluate(r, gn, v);
-            if (!isfinite(v[M_test_loss])) {
-                diverged(res, t, "test_loss", v[M_test_loss]);
+            evaluate(r, gn, h->v);
+            if (!isfinite(h->v[M_test_loss])) {
+                diverged(res, t, "test_loss", h->v[M_test_loss]);
                 return;
             }
-            hist->err[hist->n] = v[M_test_err];
-            hist->step[hist->n] = (double)t;
-            if (sink && sink->on_log && sink->on_log(sink->ctx, hist->n, t, v)) {
-                res->status = ISW_TRAIN_STOPPED;
-                return;
+            if (h->n < h->n_log) { /* always, but for a forged checkpoint */
+                h->err[h->n] = h->v[M_test_err];
+                h->step[h->n] = (double)t;
             }
-            hist->n++;
+            ask = isw_sink_log(sink, h->n, t, h->v);
+            h->n++;
         }
         if (t < c->steps) sgd_update(&r->net, c->lr);
+        h->t = t + 1;
+        if (ask & ISW_LOG_SAVE) isw_sink_save(sink, state, t);
+        if (ask & ISW_LOG_STOP) {
+            res->status = ISW_TRAIN_STOPPED;
+            return;
+        }
     }
     res->status = ISW_TRAIN_DONE;
+    res->step = c->steps;
 }
 
 static isw_status concept_train(const void *vcfg, uint64_t seed, const isw_log_sink *sink,
@@ -621,28 +655,30 @@ static isw_status concept_train(const void *vcfg, uint64_t seed, const isw_log_s
     if (isw_concept_check(cfg, &blame, why, sizeof why))
         return isw_fail(err, ISW_EINPUT, "concept: %s", why);
     run r;
-    double v[N_TRAJ];
-    int64_t n_log = isw_log_points(cfg->steps, cfg->log_every);
-    history hist = {isw_malloc(sizeof(double) * (size_t)n_log, err),
-                    isw_malloc(sizeof(double) * (size_t)n_log, err), 0};
-    isw_status st = hist.err && hist.step ? run_setup(&r, cfg, seed, err) : ISW_EINTERNAL;
+    history h = {.n_log = isw_log_points(cfg->steps, cfg->log_every)};
+    h.err = isw_calloc((size_t)h.n_log, sizeof(double), err);
+    h.step = isw_calloc((size_t)h.n_log, sizeof(double), err);
+    isw_status st = h.err && h.step ? run_setup(&r, cfg, seed, err) : ISW_EINTERNAL;
     if (st == ISW_OK) {
-        fill_nan(v, N_TRAJ);
-        train_loop(&r, sink, v, &hist, res);
+        fill_nan(h.v, N_TRAJ);
+        isw_state state;
+        concept_state(&r, &h, &state);
+        isw_sink_restore(sink, &state);
+        train_loop(&r, sink, &h, &state, res);
         if (res->status == ISW_TRAIN_DONE) {
-            memcpy(final, v, sizeof v);
-            final[M_test_err_decay] =
-                decay_rate(hist.err, hist.step, hist.n, 10.0 / (double)cfg->n_test);
-            for (int i = 0; i < hist.n; i++)
-                if (hist.err[i] < 0.01) {
-                    final[M_step_err_below_1pct] = hist.step[i];
+            memcpy(final, h.v, sizeof h.v);
+            int64_t n = h.n < h.n_log ? h.n : h.n_log;
+            final[M_test_err_decay] = decay_rate(h.err, h.step, (int)n, 10.0 / (double)cfg->n_test);
+            for (int64_t i = 0; i < n; i++)
+                if (h.err[i] < 0.01) {
+                    final[M_step_err_below_1pct] = h.step[i];
                     break;
                 }
         }
     }
-    if (hist.err && hist.step) run_free(&r);
-    free(hist.err);
-    free(hist.step);
+    if (h.err && h.step) run_free(&r);
+    free(h.err);
+    free(h.step);
     return st;
 }
 

@@ -95,6 +95,10 @@ typedef struct {
     double *r, *work;               /* [Pmax], [Pmax, D1] scratch, Pmax = max(P, P_test) */
     double base[4];                 /* ridge, ridge_pool, dmmse, dmmse_pool */
     isw_rng rng_noise, rng_batch;
+    int64_t *order;                 /* [P] minibatch runs: the drawn training row now at each row */
+    /* where training is (the state a checkpoint holds, with theta, m1, m2, Wsum and the streams) */
+    int64_t t, log_i, next_log;     /* the next step, the next log point and its step (-1: none) */
+    double Esum;                    /* energies of the states averaged so far */
 } run_t;
 
 static void run_free(run_t *r) {
@@ -115,6 +119,7 @@ static void run_free(run_t *r) {
     free(r->Hw);
     free(r->r);
     free(r->work);
+    free(r->order);
 }
 
 /* Fills set with prompts from stream `stream` (pool tasks when pool != NULL). With bw != NULL
@@ -168,6 +173,8 @@ static isw_status alloc_params(run_t *r, isw_error *err) {
     r->r = isw_calloc((size_t)Pmax, sizeof(double), err);
     r->work = isw_calloc((size_t)Pmax * r->D1, sizeof(double), err);
     r->W = r->factored ? isw_calloc((size_t)r->Q, sizeof(double), err) : r->theta;
+    if (r->batch > 0 && !(r->order = isw_malloc((size_t)r->P * sizeof *r->order, err))) return ISW_EINTERNAL;
+    for (int64_t i = 0; r->order && i < r->P; i++) r->order[i] = i;
     if (!r->theta || !r->gtheta || !r->m1 || !r->m2 || !r->noise || !r->gW || !r->Wsum || !r->Hw ||
         !r->r || !r->work || !r->W)
         return ISW_EINTERNAL;
@@ -262,6 +269,9 @@ static double batch_grad(run_t *r, int64_t step) {
             swap_rows(r->train.A, r->D1, i, j);
             swap_rows(r->train.B, r->D1, i, j);
             swap_rows(r->train.y, 1, i, j);
+            int64_t o = r->order[i];
+            r->order[i] = r->order[j];
+            r->order[j] = o;
         }
     int64_t r0 = k * r->batch, n = r->P - r0 < r->batch ? r->P - r0 : r->batch;
     double E = isw_linattn_grad_samples(&r->train, r0, n, r->W, r->lambda, r->gW, r->r, r->work);
@@ -372,41 +382,108 @@ static isw_status final_metrics(run_t *r, const double *Wavg /* [Q] */, double E
     return ISW_OK;
 }
 
-/* The training loop: at each step t the state W_t is evaluated (logged at log points), then
- * updated. States t > t_avg enter the averages. Returns the step of divergence or -1. */
-static int64_t train_loop(run_t *r, const isw_log_sink *sink, double *Eavg, int *stopped) {
+/* The task's whole state between two steps (a checkpoint): the trained parameters, Adam's
+ * moments, the averages so far, the noise and minibatch streams, the training rows' order and
+ * where training is. The data, the Gram matrix and the baselines come again from the seed at
+ * set-up; W, gradients and scratch are recomputed at every step. */
+static void linattn_state(run_t *r, isw_state *s) {
     const isw_linattn_cfg *c = r->cfg;
-    int64_t steps = c->steps, every = c->log_every, next_log = 0, log_i = 0;
+    int64_t n_log = isw_log_points(c->steps, c->log_every);
+    isw_state_init(s);
+    isw_state_int64s(s, "step", &r->t, 1, 0, c->steps + 1);
+    isw_state_int64s(s, "log_point", &r->log_i, 1, 0, n_log);
+    isw_state_int64s(s, "next_log_step", &r->next_log, 1, -1, c->steps);
+    ISW_STATE_ARRAY(s, "theta", r->theta, r->n_theta);
+    ISW_STATE_ARRAY(s, "adam_m1", r->m1, r->n_theta);
+    ISW_STATE_ARRAY(s, "adam_m2", r->m2, r->n_theta);
+    ISW_STATE_VALUE(s, "energy_sum", &r->Esum);
+    ISW_STATE_ARRAY(s, "w_sum", r->Wsum, r->Q);
+    isw_state_rng(s, "noise_rng", &r->rng_noise);
+    isw_state_rng(s, "batch_rng", &r->rng_batch);
+    isw_state_int64s(s, "row_order", r->order, r->order ? (size_t)r->P : 0, 0, r->P - 1);
+}
+
+/* Moves the training rows, which set-up drew in order, to the order a checkpoint holds: row i
+ * gets drawn row order[i], one cycle of the permutation at a time (a forged order that is no
+ * permutation garbles the rows but ends). */
+static isw_status reorder_rows(run_t *r, isw_error *err) {
+    int64_t P = r->P;
+    unsigned char *moved = isw_calloc((size_t)P, 1, err);
+    double *keep = isw_malloc((2 * (size_t)r->D1 + 1) * sizeof(double), err);
+    if (!moved || !keep) {
+        free(moved);
+        free(keep);
+        return ISW_EINTERNAL;
+    }
+    isw_linattn_set *set = &r->train;
+    size_t row = (size_t)r->D1 * sizeof(double);
+    for (int64_t start = 0; start < P; start++) {
+        if (moved[start]) continue;
+        memcpy(keep, set->A + (size_t)start * r->D1, row);
+        memcpy(keep + r->D1, set->B + (size_t)start * r->D1, row);
+        keep[2 * r->D1] = set->y[start];
+        int64_t i = start;
+        moved[i] = 1;
+        while (r->order[i] != start && !moved[r->order[i]]) {
+            int64_t j = r->order[i];
+            memcpy(set->A + (size_t)i * r->D1, set->A + (size_t)j * r->D1, row);
+            memcpy(set->B + (size_t)i * r->D1, set->B + (size_t)j * r->D1, row);
+            set->y[i] = set->y[j];
+            moved[j] = 1;
+            i = j;
+        }
+        memcpy(set->A + (size_t)i * r->D1, keep, row);
+        memcpy(set->B + (size_t)i * r->D1, keep + r->D1, row);
+        set->y[i] = keep[2 * r->D1];
+    }
+    free(moved);
+    free(keep);
+    return ISW_OK;
+}
+
+/* The training loop from step r->t on: at each step t the state W_t is evaluated (logged at log
+ * points), then updated. States t > t_avg enter the averages. A log point that asks for a
+ * checkpoint gets the state once its step is finished. Returns the step of divergence or -1. */
+static int64_t train_loop(run_t *r, const isw_log_sink *sink, const isw_state *state, double *Eavg, int *stopped) {
+    const isw_linattn_cfg *c = r->cfg;
+    int64_t steps = c->steps, every = c->log_every;
     int64_t t_avg = steps - (int64_t)floor(c->avg_frac * (double)steps);
-    double Esum = 0.0, v[N_TRAJ];
-    for (int64_t t = 0;; t++) {
+    double v[N_TRAJ];
+    for (; r->t <= steps; r->t++) {
+        int64_t t = r->t;
         sync_w(r);
-        int is_log = t == next_log, in_avg = t > t_avg;
+        int is_log = t == r->next_log, in_avg = t > t_avg, ask = 0;
         double E = NAN;
         if (r->batch == 0 || is_log || in_avg || t == steps) E = full_grad(r);
         if (r->batch == 0 && !isfinite(E)) return t;
         if (in_avg) {
-            Esum += E;
+            r->Esum += E;
             cblas_daxpy(r->Q, 1.0, r->W, 1, r->Wsum, 1);
         }
         if (is_log) {
             traj_metrics(r, E, v);
             if (!isfinite(v[M_train_loss])) return t;
-            if (sink && sink->on_log && sink->on_log(sink->ctx, log_i, t, v)) {
-                *stopped = 1;
-                return -1;
-            }
-            log_i++;
-            next_log = isw_log_step(log_i, steps, every);
-            if (log_i >= isw_log_points(steps, every)) next_log = -1;
+            ask = isw_sink_log(sink, r->log_i, t, v);
+            r->log_i++;
+            r->next_log = r->log_i < isw_log_points(steps, every) ? isw_log_step(r->log_i, steps, every) : -1;
         }
-        if (t == steps) break;
-        if (r->batch > 0 && !isfinite(batch_grad(r, t))) return t;
-        update(r, t + 1);
+        if (t < steps) {
+            if (r->batch > 0 && !isfinite(batch_grad(r, t))) return t;
+            update(r, t + 1);
+        }
+        if (ask & ISW_LOG_SAVE) {
+            r->t++; /* the state after this step */
+            isw_sink_save(sink, state, t);
+            r->t--;
+        }
+        if (ask & ISW_LOG_STOP) {
+            *stopped = 1;
+            return -1;
+        }
     }
     int64_t n_avg = steps - t_avg;
     if (n_avg > 0) {
-        *Eavg = Esum / (double)n_avg;
+        *Eavg = r->Esum / (double)n_avg;
         cblas_dscal(r->Q, 1.0 / (double)n_avg, r->Wsum, 1);
     } else {
         *Eavg = NAN;
@@ -426,9 +503,12 @@ static isw_status linattn_train(const void *vcfg, uint64_t seed, const isw_log_s
         if (st == ISW_EINTERNAL && !err->msg[0]) isw_fail(err, st, "linattn: out of memory");
         goto done;
     }
+    isw_state state;
+    linattn_state(&r, &state);
+    if (isw_sink_restore(sink, &state) && r.order && (st = reorder_rows(&r, err))) goto done;
     double Eavg = NAN;
     int stopped = 0;
-    int64_t div = train_loop(&r, sink, &Eavg, &stopped);
+    int64_t div = train_loop(&r, sink, &state, &Eavg, &stopped);
     if (stopped) {
         result->status = ISW_TRAIN_STOPPED;
         goto done;

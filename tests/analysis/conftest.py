@@ -21,3 +21,5 @@ for path in (os.path.join(SRC, "analysis"), HERE):
 def pytest_configure(config):
     config.addinivalue_line("markers", "e2e: runs sweeps with the built iclsweep program "
                                        "($ICLSWEEP_BIN)")
+    config.addinivalue_line("markers", "flips: the byte-flip runs over engine files (ctest "
+                                       "analysis_flips)")

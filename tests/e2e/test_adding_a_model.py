@@ -1,6 +1,6 @@
 """docs/adding-a-model.md is followed as written and gives a working model: a copy of the
 repository gets every file the page shows, the page's registry edit and every command of the page,
-in order; the copy builds (its layer check included), its descriptor tests and golden test pass
+in order; the copy builds (its layer check included), its descriptor, golden and checkpoint tests pass
 with the new model, and a sweep of it writes a result file with the model's theory.
 
 Run by hand: ICLSWEEP_SRC=. /usr/bin/python3 -m pytest -q tests/e2e/test_adding_a_model.py"""
@@ -114,7 +114,7 @@ def test_params_and_metrics_list_the_model(followed):
 
 def test_descriptor_and_golden_tests_pass(followed):
     root, _, _ = followed
-    for test in ("test_params", "test_golden"):
+    for test in ("test_params", "test_golden", "test_checkpoint"):
         p = subprocess.run([os.path.join(root, "build", "tests", test)], cwd=root, env=dict(ENV, ICLSWEEP_SRC=root),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
         assert p.returncode == 0, f"{test} in the copy: {p.stdout[-3000:]}"

@@ -1,7 +1,9 @@
 /* libFuzzer harness: result files as a status, merge or resume reads them. Each input is written
  * to a file and read as `iclsweep status` does (header, columns), as `run --resume` checks it
  * against a sweep's layout (every dataset's type, shape and storage), and as `merge` and
- * `--from` read a source (its info). A crash, leak, undefined behaviour or an input slower than
+ * `--from` read a source (its info), each finished row checked against its checksum as status and
+ * verify do, and as a resume looks at a file that may be unfinished (peek). A crash, leak,
+ * undefined behaviour or an input slower than
  * 1 s is a finding; refusals are the expected outcome. Seeds: a valid file of a tiny sweep and
  * the crafted corpus of tests/sweep/hostile.py (tests/fuzz/run.sh result makes them).
  * Run: tests/fuzz/run.sh result SECONDS */
@@ -47,7 +49,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
      * then the readers, only on files the probe survived. */
     if (isw_store_probe_here(path, &err) != ISW_OK) return 0;
     isw_store_table tab;
-    if (isw_store_read_table(path, &tab, &err) == ISW_OK) isw_store_table_free(&tab);
+    if (isw_store_read_table(path, &tab, &err) == ISW_OK) {
+        /* what status and verify read next: every finished row against its checksum */
+        uint8_t *bad = malloc((size_t)tab.info.T + 1);
+        int checked = 0;
+        if (bad) (void)isw_store_verify(path, &tab, bad, &checked, &err);
+        free(bad);
+        isw_store_table_free(&tab);
+    }
+    isw_store_peek_info peek;
+    (void)isw_store_peek_here(path, &peek, &err);
     isw_store_info info;
     if (isw_store_read_info(path, &info, &err) == ISW_OK) isw_store_info_free(&info);
     (void)isw_store_check_layout(path, &layout.lay, &err);

@@ -3,9 +3,11 @@
 #
 #   tests/fuzz/run.sh [--no-build] [--build-dir DIR] HARNESS SECONDS [libFuzzer options...]
 #
-# HARNESS: spec (the sweep-file reader and validator), text (the terminal-safe text helpers) or
+# HARNESS: spec (the sweep-file reader and validator), text (the terminal-safe text helpers),
 # result (result files as status, merge and resume read them; seeds: a valid file of a tiny sweep
-# and the crafted corpus of tests/sweep/hostile.py).
+# and the crafted corpus of tests/sweep/hostile.py) or reader (the Python reader, analysis/, on
+# the same seeds: tests/fuzz/fuzz_reader.py, seeded byte flips instead of libFuzzer, which Debian
+# does not have for Python; its findings go to DIR/fuzz/artifacts-reader/findings.txt).
 # The build (default build-fuzz) is clang with ASan + UBSan + libFuzzer (-DICLSWEEP_FUZZ=ON;
 # Debian: apt-get install clang libclang-rt-14-dev). The working corpus DIR/fuzz/corpus-HARNESS
 # is kept between runs, so a long run goes on from the last; seeds come from tests/fuzz/seeds/
@@ -37,9 +39,11 @@ if [ "$do_build" = 1 ]; then
   mkdir -p "$build"
   CC="${CC:-clang}" cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Sanitize -DICLSWEEP_FUZZ=ON \
     -DICLSWEEP_WERROR=ON > "$build/configure.log" 2>&1 || { cat "$build/configure.log" >&2; exit 2; }
-  cmake --build "$build" -j "$(nproc)" --target "fuzz_$harness" test_bad_sweeps iclsweep >/dev/null
+  targets=(test_bad_sweeps iclsweep)
+  [ "$harness" = reader ] || targets+=("fuzz_$harness")
+  cmake --build "$build" -j "$(nproc)" --target "${targets[@]}" >/dev/null
 fi
-[ -x "$fuzzer" ] || { echo "run.sh: no harness $fuzzer (HARNESS is spec or text)" >&2; exit 2; }
+[ "$harness" = reader ] || [ -x "$fuzzer" ] || { echo "run.sh: no harness $fuzzer (HARNESS is spec, text, result or reader)" >&2; exit 2; }
 
 work="$build/fuzz"
 corpus="$work/corpus-$harness" seeds="$work/seeds-$harness" artifacts="$work/artifacts-$harness"
@@ -51,7 +55,7 @@ if [ "$harness" = spec ]; then
   "$build/tests/test_bad_sweeps" --write-corpus "$seeds"
   options+=(-dict="$src/tests/fuzz/spec.dict" -max_len=8192)
 fi
-if [ "$harness" = result ]; then
+if [ "$harness" = result ] || [ "$harness" = reader ]; then
   # A valid file of the harness's tiny sweep, and one mutation of it per crafted case.
   tiny="$work/tiny.yaml"
   printf 'model: concept\nseed: 7\nreplicates: 2\nfixed: {d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 128, L_long: 16,\n        batch: 32, steps: 60, log_every: 10}\ngrid:\n  noise: [0.01, 0.1]\n  lr: [1, 5]\n' > "$tiny"
@@ -61,6 +65,12 @@ if [ "$harness" = result ]; then
   /usr/bin/python3 "$src/tests/sweep/hostile.py" "$work/valid.h5" "$seeds" > /dev/null
   options+=(-max_len=400000)
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" # HDF5 keeps its caches until exit
+fi
+if [ "$harness" = reader ]; then
+  # The valid file three times over the crafted ones: most flips hit a file that reads.
+  echo "run.sh: fuzz_reader for ${seconds} s; seeds $(ls "$seeds" | wc -l)"
+  exec /usr/bin/python3 "$src/tests/fuzz/fuzz_reader.py" --seconds "$seconds" --seed "${FUZZ_SEED:-$RANDOM}" \
+    --artifacts "$artifacts" "$@" "$seeds/valid.h5" "$seeds/valid.h5" "$seeds/valid.h5" "$seeds"/*.h5
 fi
 echo "run.sh: fuzz_$harness for ${seconds} s; corpus $corpus ($(ls "$corpus" | wc -l) inputs), seeds $(ls "$seeds" | wc -l)"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"

@@ -101,8 +101,9 @@ def bits(a):
 
 def same_results(a, b):
     """Names of /traj, /final and /tasks datasets whose contents differ bit for bit between files
-    a and b (per-run bookkeeping such as wall_s, rank and attempts excluded)."""
-    skip = {"tasks/wall_s", "tasks/rank", "tasks/attempts", "tasks/origin"}
+    a and b (per-run bookkeeping such as wall_s, cpu_s, rank, attempts and checkpoints excluded)."""
+    skip = {"tasks/wall_s", "tasks/rank", "tasks/attempts", "tasks/origin", "tasks/cpu_s", "tasks/peak_rss",
+            "tasks/resumes", "tasks/ckpt_step"}
     diffs = []
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         for group in ("traj", "final", "tasks"):

@@ -59,3 +59,17 @@ def jobs():
     j = Jobs()
     yield j
     j.stop_all()
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(shared):
+    """The tiny sweep, a finished file of it made by this build (with checksums) and the crafted
+    result files hostile.py makes from it: {"sweep", "valid", "corpus": {integrity case: path},
+    "crafted": [every crafted file]}."""
+    import hostile
+    from sweeps import TINY
+    sweep = shared.file("tiny.yaml", TINY)
+    valid = common.run_ok(1, sweep, shared.file("valid.h5"), "the valid file")
+    corpus = hostile.build_integrity(valid, shared.file("corpus"))
+    crafted = [p for p, _ in hostile.build(valid, shared.file("corpus")).values()] + list(corpus.values())
+    return {"sweep": sweep, "valid": valid, "corpus": corpus, "crafted": sorted(crafted)}

@@ -36,3 +36,15 @@ grid:
   B: [0, 1, 2]
   precision: [float64, float32]
 """
+
+# Two tasks of `steps` steps each (noise 0.01 and 0.1), a checkpoint every `checkpoint_every`
+# seconds: for the checkpoint tests, which size their tasks (steps) to what they need.
+TWO_TASKS = """\
+model: concept
+seed: {seed}
+checkpoint_every: {checkpoint_every}
+fixed: {{d: 16, K: 2, K_irr: 4, L: 8, width: 8, n_train: 256, n_test: 512, L_long: 16,
+        batch: 32, log_every: {log_every}, steps: {steps}}}
+grid:
+  noise: [0.01, 0.1]
+"""

@@ -185,13 +185,15 @@ def test_force_starts_over(work, tiny):
 
 
 def test_half_created_file(work, tiny):
-    """A job killed while creating the file leaves it without layout_complete: never resumed."""
+    """A finished file without layout_complete (an unfinished creation holds no results: see
+    test_integrity.py) is damaged: never resumed."""
     half = work.file("half.h5")
     shutil.copy(tiny[1], half)
     with h5py.File(half, "a") as f:
         del f.attrs["layout_complete"]
     rc, log = run(2, "run", tiny[0], "-o", half, "--resume", "--quiet")
-    assert rc == 2 and "creation never finished" in log, f"half-created file: {rc} {log}"
+    # a finished file that lost layout_complete is damaged, not a creation to start again (issue 20)
+    assert rc == 2 and "damaged (not an unfinished creation)" in log, f"half-created file: {rc} {log}"
 
 
 def test_unwritable_output(work, tiny):

@@ -35,7 +35,7 @@ int main(void) {
             fprintf(stderr, "evaluation set %d is %s, the build asks otherwise\n", i, want ? "not kept" : "kept");
             return 1;
         }
-    isw_log_sink sink = {(void *)tr, print_log};
+    isw_log_sink sink = {.ctx = (void *)tr, .on_log = print_log};
     double final[128];
     isw_train_result res;
     isw_error err;

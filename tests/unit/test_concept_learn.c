@@ -70,7 +70,7 @@ static isw_concept_cfg defaults(const isw_model *model) {
 
 static isw_train_result run(const isw_model *tr, const isw_concept_cfg *cfg, uint64_t seed,
                             recorder *rec, double *final) {
-    isw_log_sink sink = {rec, record};
+    isw_log_sink sink = {.ctx = rec, .on_log = record};
     isw_train_result res;
     isw_error err;
     isw_error_clear(&err);

@@ -166,7 +166,7 @@ typedef struct {
 
 static int record(void *ctx, int64_t index, int64_t step, const double *values) {
     trace *tr = ctx;
-    if (index != tr->n || tr->n >= MAX_LOG) return 1;
+    if (index != tr->n || tr->n >= MAX_LOG) return ISW_LOG_STOP;
     tr->step[tr->n] = step;
     memcpy(tr->v[tr->n++], values, sizeof(double) * (size_t)tr->n_traj);
     return 0;
@@ -180,7 +180,7 @@ static isw_train_result train(point *p, uint64_t seed, trace *tr, double *final)
     isw_params_to_cfg(p->m->params, p->m->n_params, p->vals, cfg);
     memset(tr, 0, sizeof *tr);
     tr->n_traj = p->m->n_traj;
-    isw_log_sink sink = {tr, record};
+    isw_log_sink sink = {.ctx = tr, .on_log = record};
     isw_train_result res;
     isw_error err;
     CHECK(p->m->train(cfg, seed, &sink, final, &res, &err) == ISW_OK, "%s trains: %s", p->m->name, err.msg);

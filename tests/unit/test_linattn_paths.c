@@ -47,7 +47,7 @@ static isw_linattn_cfg base_cfg(void) {
 
 static isw_train_result run(const isw_linattn_cfg *c, uint64_t seed, rec_t *rec, double *final) {
     const isw_model *t = isw_model_find("linattn");
-    isw_log_sink sink = {rec, on_log};
+    isw_log_sink sink = {.ctx = rec, .on_log = on_log};
     isw_train_result res;
     isw_error err = {0};
     memset(rec, 0, sizeof *rec);
@@ -128,7 +128,7 @@ int main(void) {
     isw_error err = {0};
     memset(&rec, 0, sizeof rec);
     rec.n_traj = t->n_traj, rec.stop_at = 2;
-    isw_log_sink sink = {&rec, on_log};
+    isw_log_sink sink = {.ctx = &rec, .on_log = on_log};
     CHECK(t->train(&c, 6, &sink, f, &r, &err) == ISW_OK && r.status == ISW_TRAIN_STOPPED && rec.n == 3,
           "stop: status %d after %lld log points", r.status, (long long)rec.n);
     return check_report("test_linattn_paths");

@@ -8,6 +8,8 @@
 #ifndef ICLSWEEP_ISOLATE_H
 #define ICLSWEEP_ISOLATE_H
 
+#include <stddef.h>
+
 #include "iclsweep/core/error.h"
 
 /* Runs fn(ctx, err) in a child process and returns its status and message in err; when the child
@@ -17,5 +19,10 @@
  * SIGALRM is reported (a child can also stall on a lock another thread held at the fork). */
 isw_status isw_run_isolated(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, unsigned timeout_s,
                             int *signal_out, isw_error *err);
+/* isw_run_isolated, and the child's answer as well: the answer_size bytes at answer after fn
+ * returned in the child (fn writes them, typically through ctx) are copied to answer in this
+ * process when the child ended normally. */
+isw_status isw_run_isolated_answer(isw_status (*fn)(void *ctx, isw_error *err), void *ctx, void *answer,
+                                   size_t answer_size, unsigned timeout_s, int *signal_out, isw_error *err);
 
 #endif

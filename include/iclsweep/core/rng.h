@@ -80,6 +80,12 @@ double isw_rng_normal_tail(isw_rng *rng, double a);
  * the kernel now in use (the best one when asked for one the machine lacks, nothing changed).
  * Process-wide, not thread-safe: call it before any thread draws. */
 int isw_rng_set_kernel(int kernel);
+/* The generator's position: the index in its stream of the next word it hands out. */
+uint64_t isw_rng_tell(const isw_rng *rng);
+/* Moves rng to position pos of its stream (key and stream kept): every draw after it is the draw
+ * a generator that had handed out pos words would make next. Checkpoints save a generator as its
+ * position (include/iclsweep/core/state.h). */
+void isw_rng_seek(isw_rng *rng, uint64_t pos);
 /* Uniform integer in [0, n) without modulo bias; n > 0. */
 uint64_t isw_rng_below(isw_rng *rng, uint64_t n);
 

@@ -17,11 +17,14 @@
 #define ISW_SPEC_MAX_BYTES (1L << 20)          /* a sweep file larger than 1 MiB is refused */
 #define ISW_SPEC_MAX_NODES 100000L             /* YAML nodes visited, aliases expanded */
 #define ISW_SPEC_MAX_DEPTH 64                  /* lists and mappings nested, aliases expanded */
+#define ISW_SPEC_MAX_ANCHORS 256               /* YAML anchors (&name): libyaml looks each alias up among all of them */
 #define ISW_SPEC_MAX_AXIS 1000000L             /* values in one axis */
 #define ISW_SPEC_DEFAULT_MAX_TASKS 10000000LL  /* tasks in a sweep, unless max_tasks says */
 #define ISW_SPEC_LIMIT_MAX_TASKS 1000000000LL  /* the most max_tasks may allow */
 #define ISW_SPEC_DEFAULT_MAX_TASK_MEMORY 4294967296.0 /* bytes per task (4 GiB), unless
                                                          max_task_memory says */
+#define ISW_SPEC_DEFAULT_CHECKPOINT_EVERY 60   /* seconds between a task's checkpoints, unless
+                                                  checkpoint_every says */
 
 /* Where a parameter got its value. */
 typedef enum { ISW_SRC_DEFAULT, ISW_SRC_FIXED, ISW_SRC_GRID, ISW_SRC_ZIP } isw_source;
@@ -55,6 +58,8 @@ typedef struct {
     int skip_invalid;
     int64_t max_tasks;
     double max_task_memory;     /* bytes: a task estimated above it refuses the sweep */
+    int64_t checkpoint_every;   /* seconds: a running task is checkpointed at its first log point
+                                   this long after its last checkpoint (0: at every log point) */
     isw_loc max_task_memory_loc;
     double task_memory;         /* the largest task's estimated peak bytes (model's memory hook) */
     int64_t task_memory_point;  /* ... and its grid point */

@@ -62,6 +62,8 @@ typedef struct {
     double deadline;        /* Unix time the run must have ended by (0: none; see deadline.h) */
     double deadline_margin; /* seconds kept free before it for closing the file */
     isw_order order;        /* dispatch order */
+    double checkpoint_every; /* seconds between a running task's checkpoints (0: at every log
+                                point); < 0: the sweep file's checkpoint_every */
     isw_reporter report;    /* where this rank's lines go */
 } isw_run_opts;
 
@@ -71,11 +73,15 @@ typedef struct {
  * when this rank should print err (rank 0 for shared errors, the rank itself for its own). */
 isw_status isw_sweep_run(const isw_run_opts *opts, isw_error *err, int *print_error);
 
-/* Installs the stop handlers (SIGUSR1, SIGTERM, SIGINT): the first sets the stop flag, a second
- * of any of the three kinds ends the process at once (default action). */
+/* Installs the stop handlers (SIGUSR1, SIGTERM, SIGINT): the first sets the stop flag; later
+ * SIGUSR1 and SIGTERM change nothing, a second SIGINT ends the process at once (default action). */
 void isw_signals_install(void);
-/* Nonzero once a stop signal has arrived. */
+/* Nonzero once a stop signal has arrived, or the MPI launcher that started this rank is gone. */
 int isw_stop_requested(void);
+/* Whether the stop came from the launcher's death (the rank's parent, mpirun, is gone). */
+int isw_launcher_gone(void);
+/* Seconds a rank whose launcher died has to stop, checkpoint and close before it ends anyway. */
+#define ISW_ORPHAN_GRACE_S 20
 /* The first stop signal that arrived (SIGUSR1, SIGTERM, SIGINT), or 0. */
 int isw_stop_signal(void);
 

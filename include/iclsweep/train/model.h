@@ -10,7 +10,8 @@
  * code names a model.
  *
  * A trainer knows nothing of MPI or HDF5: it reports each log point to a sink callback, which may
- * ask it to stop (a signal arrived), and returns the final metrics plus a status. A NaN or Inf loss
+ * ask it to stop (a signal arrived) or to hand over its whole state (a checkpoint), and returns the
+ * final metrics plus a status. A NaN or Inf loss
  * is not an error of the program: the trainer returns ISW_TRAIN_DIVERGED with its step. */
 #ifndef ICLSWEEP_TRAIN_MODEL_H
 #define ICLSWEEP_TRAIN_MODEL_H
@@ -21,6 +22,7 @@
 #include "iclsweep/core/error.h"
 #include "iclsweep/core/metric.h"
 #include "iclsweep/core/params.h"
+#include "iclsweep/core/state.h"
 
 typedef enum {
     ISW_TRAIN_DONE = 0,     /* trained to the last step */
@@ -28,12 +30,43 @@ typedef enum {
     ISW_TRAIN_STOPPED = 2   /* the sink asked to stop (signal); nothing final is valid */
 } isw_train_status;
 
-/* Receives each log point. values[n_traj] are in the order of the model's traj table. Returns
- * nonzero to ask the trainer to stop now. */
+/* What a sink asks of the trainer at a log point: the bits on_log returns (0: go on). */
+enum {
+    ISW_LOG_STOP = 1, /* stop once this step is finished: return ISW_TRAIN_STOPPED */
+    ISW_LOG_SAVE = 2  /* once this step is finished, hand the whole state to save (a checkpoint) */
+};
+
+/* Receives each log point, and keeps checkpoints (docs/adding-a-model.md, "Checkpoints").
+ *
+ * on_log receives values[n_traj] (in the order of the model's traj table) of log point `index` at
+ * training step `step`, and returns ISW_LOG_* bits. save and restore are NULL when the caller keeps
+ * no checkpoints. A trainer lists its whole state once (include/iclsweep/core/state.h: the memory
+ * that changes while it trains, its next step among it) and:
+ *   - right after set-up, calls isw_sink_restore with that list: when it returns 1 the regions
+ *     hold a saved state, and training continues from the step they hold;
+ *   - at a log point, finishes the step (its update) before it acts on the bits: with
+ *     ISW_LOG_SAVE it calls isw_sink_save with the list (the next step set in it) and the step of
+ *     the log point; with ISW_LOG_STOP it then returns ISW_TRAIN_STOPPED.
+ * A trainer resumed from any of its checkpoints, once or many times, must give the numbers of an
+ * uninterrupted run bit for bit (tests/unit/test_checkpoint.c checks every model in the registry). */
 typedef struct {
     void *ctx;
     int (*on_log)(void *ctx, int64_t index, int64_t step, const double *values);
+    void (*save)(void *ctx, const isw_state *state, int64_t step);
+    int (*restore)(void *ctx, const isw_state *state);
 } isw_log_sink;
+
+/* The trainer's side of the sink (sink may be NULL): the bits on_log asks for (0 without a sink),
+ * saving the state after log point `step`, and restoring it (1: restored, 0: start from step 0). */
+static inline int isw_sink_log(const isw_log_sink *sink, int64_t index, int64_t step, const double *values) {
+    return sink && sink->on_log ? sink->on_log(sink->ctx, index, step, values) : 0;
+}
+static inline void isw_sink_save(const isw_log_sink *sink, const isw_state *state, int64_t step) {
+    if (sink && sink->save) sink->save(sink->ctx, state, step);
+}
+static inline int isw_sink_restore(const isw_log_sink *sink, const isw_state *state) {
+    return sink && sink->restore ? sink->restore(sink->ctx, state) : 0;
+}
 
 typedef struct {
     isw_train_status status;
@@ -108,8 +141,8 @@ struct isw_model {
 
     /* ---- training ---- */
     /* Trains cfg (the model's typed config struct, as set) with the task's seed. Calls
-     * sink->on_log at every log point (sink may be NULL), writes final[n_final] (NaN where
-     * undefined) and fills *result. Returns ISW_OK for DONE, DIVERGED and STOPPED alike; another
+     * sink->on_log at every log point and keeps the sink's checkpoints (isw_log_sink above; sink
+     * may be NULL), writes final[n_final] (NaN where undefined) and fills *result. Returns ISW_OK for DONE, DIVERGED and STOPPED alike; another
      * status only for a failure of the program (out of memory), with the message in err. */
     isw_status (*train)(const void *cfg, uint64_t seed, const isw_log_sink *sink, double *final,
                         isw_train_result *result, isw_error *err);
