@@ -12,11 +12,13 @@
  * Order within a step t (0 <= t <= steps): draw batch t from the training stream, forward, loss,
  * backward (at the weights after t updates); a non-finite loss stops the task as diverged at
  * step t; if t is a log point, evaluate and report (train_loss: the mean over the batches since
- * the last log point); then, if t < steps, update.
+ * the last log point); then, if t < steps, update; then, if the log point asked for it, hand the
+ * state over (a checkpoint) and stop.
  *
  * Everything a task changes while it trains is in one struct, iccls_state (weights, the training
- * stream's position, the step, the history, the running sums): what a checkpoint must save; the
- * rest of `run` is drawn again from the config and the seed. */
+ * stream's position, the step, the history, the running sums, the last metrics), listed once as a
+ * checkpoint's regions (iccls_state_list); the rest of `run` is drawn again from the config and
+ * the seed, identically, at set-up. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,12 +83,14 @@ enum { M_FINAL_BASE_ = N_TRAJ - 1, ICCLS_FINAL(METRIC_ENUM_) };
 typedef struct {
     isw_iccls_net net;  /* weights (and the gradients of the step in flight, zero between steps) */
     isw_rng train_rng;  /* the training stream (ISW_ICCLS_STREAM_TRAIN) at its position */
-    int64_t step;       /* the step being run */
+    int64_t step;       /* the step being run (between steps: the next one) */
     int64_t n_log;      /* log points reported */
+    int64_t n_log_max;  /* log points of the whole run (fixed at set-up) */
     double *hist_step;  /* [n_log_max] step of each log point so far */
     double *hist_ic;    /* [n_log_max] ic_acc of each log point so far */
     double run_loss;    /* sum of the batch losses since the last log point */
     int64_t run_n;      /* batches in run_loss */
+    double last[N_TRAJ]; /* the last log point's metrics: the final ones at the end */
 } iccls_state;
 
 typedef struct {
@@ -137,15 +141,37 @@ static isw_status run_setup(run *r, const isw_iccls_cfg *cfg, uint64_t seed, isw
         return st;
     iccls_state *s = &r->s;
     if ((st = isw_iccls_alloc(&s->net, dims, err))) return st;
-    int64_t n_log = isw_log_points(cfg->steps, cfg->log_every);
-    s->hist_step = isw_malloc(sizeof(double) * (size_t)n_log, err);
-    s->hist_ic = isw_malloc(sizeof(double) * (size_t)n_log, err);
+    s->n_log_max = isw_log_points(cfg->steps, cfg->log_every);
+    s->hist_step = isw_calloc((size_t)s->n_log_max, sizeof(double), err); /* zeroed: a checkpoint packs it whole */
+    s->hist_ic = isw_calloc((size_t)s->n_log_max, sizeof(double), err);
     if (!s->hist_step || !s->hist_ic) return ISW_EINTERNAL;
+    for (int i = 0; i < N_TRAJ; i++) s->last[i] = NAN;
     isw_rng rng;
     isw_rng_init(&rng, seed, ISW_ICCLS_STREAM_INIT);
     isw_iccls_init_weights(&s->net, &rng);
     isw_rng_init(&s->train_rng, seed, ISW_ICCLS_STREAM_TRAIN);
     return ISW_OK;
+}
+
+/* The task's whole state between two steps, listed once (a checkpoint; docs/adding-a-model.md):
+ * the weights (their gradients are zero between steps), the training stream, where training is,
+ * the history the transition's metrics read, the running loss and the last metrics. Both
+ * precisions keep their weights in double (single precision converts them at each forward), so
+ * one list serves both. */
+static void iccls_state_list(run *r, isw_state *st) {
+    iccls_state *s = &r->s;
+    isw_state_init(st);
+    isw_state_int64s(st, "step", &s->step, 1, 0, r->c.steps + 1);
+    isw_state_int64s(st, "log_point", &s->n_log, 1, 0, s->n_log_max);
+    ISW_STATE_ARRAY(st, "weights", s->net.params, s->net.n_params);
+    isw_state_rng(st, "train_rng", &s->train_rng);
+    ISW_STATE_ARRAY(st, "hist_step", s->hist_step, s->n_log_max);
+    ISW_STATE_ARRAY(st, "hist_ic_acc", s->hist_ic, s->n_log_max);
+    /* zero at every log point (evaluate starts the sum again), where checkpoints are taken; listed
+     * all the same, so that the list stays the whole state wherever a save is added */
+    ISW_STATE_VALUE(st, "run_loss", &s->run_loss);
+    isw_state_int64s(st, "run_batches", &s->run_n, 1, 0, r->c.steps + 1);
+    ISW_STATE_ARRAY(st, "last_metrics", s->last, N_TRAJ);
 }
 
 /* ---- evaluation -------------------------------------------------------------------------- */
@@ -208,11 +234,14 @@ static void transition(const double *acc, const double *steps, int64_t n, double
 
 static int is_log_step(int64_t t, int64_t steps, int64_t every) { return t % every == 0 || t == steps; }
 
-/* Runs steps s.step..steps; v holds the last log point's metrics. */
-static void train_loop(run *r, const isw_log_sink *sink, double *v, isw_train_result *res) {
+/* Runs steps s.step..steps; s.last holds the last log point's metrics. A log point that asks for
+ * a checkpoint hands `state` over once its step is finished. */
+static void train_loop(run *r, const isw_log_sink *sink, const isw_state *state, isw_train_result *res) {
     const isw_iccls_cfg *c = &r->c;
     iccls_state *s = &r->s;
+    double *v = s->last;
     int B = (int)c->batch;
+    res->step = c->steps;
     for (; s->step <= c->steps; s->step++) {
         int64_t t = s->step;
         isw_iccls_fill(&r->batch, B, &r->mix, &r->task, &s->train_rng);
@@ -226,17 +255,26 @@ static void train_loop(run *r, const isw_log_sink *sink, double *v, isw_train_re
         }
         s->run_loss += loss;
         s->run_n++;
+        int ask = 0;
         if (is_log_step(t, c->steps, c->log_every)) {
             evaluate(r, v);
-            s->hist_step[s->n_log] = (double)t;
-            s->hist_ic[s->n_log] = v[M_ic_acc];
-            if (sink && sink->on_log && sink->on_log(sink->ctx, s->n_log, t, v)) {
-                res->status = ISW_TRAIN_STOPPED;
-                return;
+            if (s->n_log < s->n_log_max) { /* always, but for a forged checkpoint's log point */
+                s->hist_step[s->n_log] = (double)t;
+                s->hist_ic[s->n_log] = v[M_ic_acc];
             }
+            ask = isw_sink_log(sink, s->n_log, t, v);
             s->n_log++;
         }
         if (t < c->steps) isw_iccls_sgd(&s->net, c->lr, c->weight_decay);
+        if (ask & ISW_LOG_SAVE) {
+            s->step = t + 1; /* the state after this step */
+            isw_sink_save(sink, state, t);
+            s->step = t;
+        }
+        if (ask & ISW_LOG_STOP) {
+            res->status = ISW_TRAIN_STOPPED;
+            return;
+        }
     }
     res->status = ISW_TRAIN_DONE;
 }
@@ -253,12 +291,14 @@ static isw_status iccls_train(const void *vcfg, uint64_t seed, const isw_log_sin
     isw_status st = run_setup(&r, cfg, seed, err);
     if (st == ISW_EINTERNAL && !err->msg[0]) isw_fail(err, st, "iccls: out of memory");
     if (st == ISW_OK) {
-        double v[N_TRAJ];
-        for (int i = 0; i < N_TRAJ; i++) v[i] = NAN;
-        train_loop(&r, sink, v, res);
+        isw_state state;
+        iccls_state_list(&r, &state);
+        isw_sink_restore(sink, &state); /* from a checkpoint, r.s is where it was taken */
+        train_loop(&r, sink, &state, res);
         if (res->status == ISW_TRAIN_DONE) {
-            memcpy(final, v, sizeof v);
-            transition(r.s.hist_ic, r.s.hist_step, r.s.n_log, context_guess_of(cfg), final + M_t_icl);
+            memcpy(final, r.s.last, sizeof r.s.last);
+            int64_t n = r.s.n_log < r.s.n_log_max ? r.s.n_log : r.s.n_log_max; /* n_log but forged */
+            transition(r.s.hist_ic, r.s.hist_step, n, context_guess_of(cfg), final + M_t_icl);
         }
     }
     run_free(&r);

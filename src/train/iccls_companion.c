@@ -8,7 +8,8 @@
  *
  * Order within a step t (0 <= t <= steps): evaluate the loss and gradient at theta_t; a
  * non-finite loss stops the task as diverged; at a log point report; then, if t < steps,
- * theta <- theta - lr grad. */
+ * theta <- theta - lr grad; then, if the log point asked for it, hand the state over (a
+ * checkpoint: comp_state) and stop. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,6 +62,24 @@ static void metrics(const isw_iccls_companion_eval *e, const double *theta, doub
     v[M_grad_norm] = sqrt(g);
 }
 
+/* Where training is: everything a step changes (what a checkpoint holds). */
+typedef struct {
+    int64_t t, log;        /* the next step and the next log point */
+    double theta[ISW_ICCLS_COMP_N];
+    double t_icl;          /* the first logged step with q at its midpoint so far (NaN: none) */
+    double v[N_TRAJ];      /* the last log point's metrics: the final ones at the end */
+} comp_progress;
+
+/* The trainer's whole state between two steps, listed once (docs/adding-a-model.md). */
+static void comp_state(const isw_iccls_companion_params_cfg *c, comp_progress *p, isw_state *s) {
+    isw_state_init(s);
+    isw_state_int64s(s, "step", &p->t, 1, 0, c->steps + 1);
+    isw_state_int64s(s, "log_point", &p->log, 1, 0, isw_log_points(c->steps, c->log_every));
+    ISW_STATE_ARRAY(s, "theta", p->theta, ISW_ICCLS_COMP_N);
+    ISW_STATE_VALUE(s, "t_icl", &p->t_icl);
+    ISW_STATE_ARRAY(s, "last_metrics", p->v, N_TRAJ);
+}
+
 static isw_status comp_train(const void *vcfg, uint64_t seed, const isw_log_sink *sink, double *final,
                              isw_train_result *res, isw_error *err) {
     const isw_iccls_companion_params_cfg *c = vcfg;
@@ -72,10 +91,17 @@ static isw_status comp_train(const void *vcfg, uint64_t seed, const isw_log_sink
     if (isw_iccls_companion_check(c, &blame, why, sizeof why))
         return isw_fail(err, ISW_EINPUT, "iccls_companion: %s", why);
     isw_iccls_companion_cfg mc = model_cfg(c);
-    double theta[ISW_ICCLS_COMP_N] = {c->beta1_init, c->alpha_init, c->xi_init}, v[N_TRAJ];
-    double mid = ((double)c->B / (double)c->N + 1.0) / 2.0, t_icl = NAN;
+    double mid = ((double)c->B / (double)c->N + 1.0) / 2.0;
+    comp_progress p = {0, 0, {c->beta1_init, c->alpha_init, c->xi_init}, NAN, {0}};
+    for (int i = 0; i < N_TRAJ; i++) p.v[i] = NAN;
+    double *theta = p.theta, *v = p.v;
+    isw_state state;
+    comp_state(c, &p, &state);
+    isw_sink_restore(sink, &state); /* from a checkpoint, p is where it was taken */
     res->status = ISW_TRAIN_DONE;
-    for (int64_t t = 0, log = 0; t <= c->steps; t++) {
+    res->step = c->steps;
+    while (p.t <= c->steps) {
+        int64_t t = p.t;
         isw_iccls_companion_eval e = isw_iccls_companion(theta, &mc);
         res->step = t;
         if (!isfinite(e.loss)) {
@@ -84,19 +110,23 @@ static isw_status comp_train(const void *vcfg, uint64_t seed, const isw_log_sink
                      (long long)t);
             return ISW_OK;
         }
+        int ask = 0;
         if (t % c->log_every == 0 || t == c->steps) {
             metrics(&e, theta, v);
-            if (isnan(t_icl) && e.q >= mid) t_icl = (double)t;
-            if (sink && sink->on_log && sink->on_log(sink->ctx, log++, t, v)) {
-                res->status = ISW_TRAIN_STOPPED;
-                return ISW_OK;
-            }
+            if (isnan(p.t_icl) && e.q >= mid) p.t_icl = (double)t;
+            ask = isw_sink_log(sink, p.log++, t, v);
         }
         if (t < c->steps)
             for (int i = 0; i < ISW_ICCLS_COMP_N; i++) theta[i] -= c->lr * e.grad[i];
+        p.t = t + 1; /* the step is finished: the state is the one before step t + 1 */
+        if (ask & ISW_LOG_SAVE) isw_sink_save(sink, &state, t);
+        if (ask & ISW_LOG_STOP) {
+            res->status = ISW_TRAIN_STOPPED;
+            return ISW_OK;
+        }
     }
-    memcpy(final, v, sizeof v);
-    final[M_t_icl] = t_icl;
+    memcpy(final, p.v, sizeof p.v);
+    final[M_t_icl] = p.t_icl;
     return ISW_OK;
 }
 
