@@ -91,7 +91,7 @@ def test_traj_long_format(toy):
     path, rows = toy
     t = iclsweep.load_traj(path)
     assert len(t) == 24 * 3
-    assert list(t.columns[:7]) == ["task", "key", "replicate", "K", "noise", "status", "step"]
+    assert list(t.columns[:8]) == ["task", "key", "replicate", "K", "noise", "status", "partial", "step"]
     with h5py.File(path, "r") as f:
         step, err = f["traj/step"][()], f["traj/test_err"][()]
     for task, g in t.groupby("task"):
