@@ -4,14 +4,7 @@
 # About 3 minutes on 2 cores. Pass --resume to continue stopped sweeps, --draw to only redraw.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-mkdir -p out/figures
-if [ "${1:-}" != "--draw" ]; then
-  mode=--force
-  [ "${1:-}" = "--resume" ] && mode=--resume
-  for s in concept_dynamics concept_ood concept_qk_init concept_init_lr; do
-    mpirun -np $(( $(nproc) + 1 )) --oversubscribe build/iclsweep run "sweeps/$s.yaml" \
-      -o "out/figures/$s.h5" "$mode" --quiet
-  done
-fi
+mode=--force
+case "${1:-}" in --resume | --draw) mode=$1 ;; esac
+scripts/figure-sweeps.sh "$mode" concept_dynamics concept_ood concept_qk_init concept_init_lr
 /usr/bin/python3 scripts/concept_figures.py out/figures docs/images

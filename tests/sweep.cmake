@@ -2,7 +2,7 @@
 # on small machines), read back with Debian's h5py through /usr/bin/python3. Each file is a pytest
 # module (fixtures in tests/sweep/conftest.py); its header gives the command to run it by hand.
 foreach(name ranks interrupt failures train format hostile owner grow signals order plan_time checkpoint integrity
-             flips)
+             flips iccls)
   add_test(NAME sweep_${name}
     COMMAND ${ICLSWEEP_PYTHON} -m pytest -q -rs -p no:cacheprovider
             ${CMAKE_CURRENT_SOURCE_DIR}/sweep/test_${name}.py)

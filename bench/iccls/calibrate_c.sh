@@ -1,7 +1,7 @@
 #!/bin/sh
-# The calibration sweep's C half: the in-process task of bench/iccls/iccls_bench.c (the C data
-# generator and network, the loop the trainer will run) over lr x seeds at a point, one JSON line
-# per log point into bench/iccls/calib/<stage>/<key=value,...>.jsonl (the peer's format, so
+# The calibration sweep's C half: the in-process task of bench/iccls/iccls_bench.c (the model's
+# trainer; in phase 1, the same loop written out before the trainer existed) over lr x seeds at a
+# point, one JSON line per log point into bench/iccls/calib/<stage>/<key=value,...>.jsonl (the peer's format, so
 # bench/iccls/calib_plot.py reads both). Every run starts from the known good start (BASE, as
 # KNOWN_GOOD in calibrate.py); the file is named by what it changes. Run nice'd:
 #   nice bench/iccls/calibrate_c.sh STAGE "LRS" "SEEDS" [key=value ...]

@@ -164,9 +164,7 @@ double isw_concept_memory(const void *vcfg) {
 
 int64_t isw_concept_log_steps(const void *vcfg, int64_t *steps) {
     const isw_concept_cfg *c = vcfg;
-    int64_t n = isw_log_points(c->steps, c->log_every);
-    for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
-    return n;
+    return isw_log_schedule(c->steps, c->log_every, steps);
 }
 
 /* d_h = 0 means 2d. */

@@ -12,8 +12,11 @@ isw_iccls_companion_eval isw_iccls_companion(const double *theta, const isw_iccl
     double b1 = theta[ISW_ICCLS_COMP_BETA1], al = theta[ISW_ICCLS_COMP_ALPHA];
     double xi = theta[ISW_ICCLS_COMP_XI];
     double s = 1.0 / (1.0 + exp(-b1));
-    /* p = B e^{alpha s} / (B e^{alpha s} + N - B), as a logistic of alpha s + log(B / (N - B)) */
-    double p = 1.0 / (1.0 + exp(-(al * s + log(B / (N - B)))));
+    /* p = B e^{alpha s} / (B e^{alpha s} + N - B), with the exponential of a non-positive number
+     * only; at alpha s = 0 it is B / N correctly rounded, the same number as 1 / L when L = N/B, so
+     * the saddle's gradient is exactly zero */
+    double a = al * s;
+    double p = a > 0 ? B / (B + (N - B) * exp(-a)) : B * exp(a) / (B * exp(a) + N - B);
     double zc = xi * p, zo = xi * (1.0 - p) / (M - 1.0);
     double mx = fmax(fmax(zc, zo), 0.0);
     double ec = exp(zc - mx), eo = exp(zo - mx), ea = exp(-mx);

@@ -90,9 +90,7 @@ void isw_linattn_calibration(void *vcfg) {
 
 int64_t isw_linattn_log_steps(const void *vcfg, int64_t *steps) {
     const isw_linattn_cfg *c = vcfg;
-    int64_t n = isw_log_points(c->steps, c->log_every);
-    for (int64_t i = 0; steps && i < n; i++) steps[i] = isw_log_step(i, c->steps, c->log_every);
-    return n;
+    return isw_log_schedule(c->steps, c->log_every, steps);
 }
 
 /* P from alpha, dk = 0 as D+1, batch as the rows each step reads (P for full-batch steps). */

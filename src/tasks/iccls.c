@@ -14,6 +14,8 @@
 #include "iclsweep/tasks/iccls.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,39 +36,51 @@ isw_iccls_mix isw_iccls_set_mix(const isw_iccls_data_cfg *cfg, isw_iccls_set_kin
 
 int isw_iccls_copies(const isw_iccls_data_cfg *cfg) { return cfg->B > 0 ? cfg->B : cfg->N / 2; }
 
-isw_status isw_iccls_data_check(const isw_iccls_data_cfg *c, isw_error *err) {
+/* Fails with the knob to blame in *blame (if not NULL) and the message in err. */
+static isw_status blame_fail(const char **blame, const char *knob, isw_error *err, const char *fmt,
+                             ...) __attribute__((format(printf, 4, 5)));
+static isw_status blame_fail(const char **blame, const char *knob, isw_error *err, const char *fmt,
+                             ...) {
+    char msg[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (blame) *blame = knob;
+    return isw_fail(err, ISW_EINPUT, "iccls: %s", msg);
+}
+
+isw_status isw_iccls_data_check(const isw_iccls_data_cfg *c, const char **blame, isw_error *err) {
     if (c->N < 1 || c->D < 1 || c->L < 2 || c->K < 1 || c->K_novel < 1)
-        return isw_fail(err, ISW_EINPUT, "iccls: N, D, K, K_novel must be >= 1 and L >= 2 "
-                        "(got N = %d, D = %d, L = %d, K = %d, K_novel = %d)", c->N, c->D, c->L,
-                        c->K, c->K_novel);
+        return blame_fail(blame, c->L < 2 ? "L" : c->N < 1 ? "N" : c->D < 1 ? "D" : c->K < 1 ? "K" : "K_novel",
+                          err, "N, D, K, K_novel must be >= 1 and L >= 2 (got N = %d, D = %d, L = %d, "
+                          "K = %d, K_novel = %d)", c->N, c->D, c->L, c->K, c->K_novel);
     if (c->K % c->L || c->K_novel % c->L)
-        return isw_fail(err, ISW_EINPUT, "iccls: K = %d and K_novel = %d must be multiples of "
-                        "L = %d (class k has label k mod L)", c->K, c->K_novel, c->L);
+        return blame_fail(blame, c->K % c->L ? "K" : "K_novel", err, "K = %d and K_novel = %d must be "
+                          "multiples of L = %d (class k has label k mod L)", c->K, c->K_novel, c->L);
     if (c->N > c->Nmax)
-        return isw_fail(err, ISW_EINPUT, "iccls: N = %d must be <= Nmax = %d", c->N, c->Nmax);
+        return blame_fail(blame, "Nmax", err, "N = %d must be <= Nmax = %d", c->N, c->Nmax);
     if (c->B < 0 || (c->B > 0 && (c->N % c->B || c->B >= c->N)))
-        return isw_fail(err, ISW_EINPUT, "iccls: B = %d must be 0 or divide N = %d and be < N",
-                        c->B, c->N);
+        return blame_fail(blame, "B", err, "B = %d must be 0 or divide N = %d and be < N", c->B, c->N);
     if (c->B == 0 && (c->N % 2 || c->N < 2))
-        return isw_fail(err, ISW_EINPUT, "iccls: B = 0 uses N / 2 copies, so N = %d must be even",
-                        c->N);
+        return blame_fail(blame, "N", err, "B = 0 uses N / 2 copies, so N = %d must be even", c->N);
     int M = c->N / isw_iccls_copies(c);
     if (M > c->L)
-        return isw_fail(err, ISW_EINPUT, "iccls: a bursty context needs N / B = %d distinct labels, "
-                        "more than L = %d", M, c->L);
+        return blame_fail(blame, "L", err, "a bursty context needs N / B = %d distinct labels, more "
+                          "than L = %d", M, c->L);
     if (!(c->p_B >= 0 && c->p_B <= 1) || !(c->p_C >= 0 && c->p_C <= 1))
-        return isw_fail(err, ISW_EINPUT, "iccls: p_B = %g and p_C = %g must lie in [0, 1]", c->p_B,
-                        c->p_C);
+        return blame_fail(blame, !(c->p_B >= 0 && c->p_B <= 1) ? "p_B" : "p_C", err,
+                          "p_B = %g and p_C = %g must lie in [0, 1]", c->p_B, c->p_C);
     if (!(c->eps >= 0) || !(c->alpha >= 0) || !isfinite(c->eps) || !isfinite(c->alpha))
-        return isw_fail(err, ISW_EINPUT, "iccls: eps = %g and alpha = %g must be finite and >= 0",
-                        c->eps, c->alpha);
+        return blame_fail(blame, !(c->eps >= 0) || !isfinite(c->eps) ? "eps" : "alpha", err,
+                          "eps = %g and alpha = %g must be finite and >= 0", c->eps, c->alpha);
     return ISW_OK;
 }
 
 isw_status isw_iccls_task_make(isw_iccls_task *task, const isw_iccls_data_cfg *cfg, uint64_t seed,
                                isw_error *err) {
     memset(task, 0, sizeof *task);
-    isw_status st = isw_iccls_data_check(cfg, err);
+    isw_status st = isw_iccls_data_check(cfg, NULL, err);
     if (st) return st;
     task->cfg = *cfg;
     task->T = 2 * cfg->N + 1;

@@ -91,6 +91,19 @@ def test_the_page_has_every_layer(followed):
     assert any(s[0] == "edit" and s[1] == "include/iclsweep/train/model.h" for s in steps), "no registry edit"
 
 
+def registry(root):
+    """The model names of ISW_MODELS in root's include/iclsweep/train/model.h."""
+    with open(os.path.join(root, "include", "iclsweep", "train", "model.h")) as f:
+        line = next(l for l in f if l.startswith("#define ISW_MODELS(X)"))
+    return re.findall(r"X\((\w+)\)", line)
+
+
+def test_the_registry_edit_keeps_every_model(followed):
+    root, _, _ = followed
+    have, had = registry(root), registry(SRC)
+    assert have == had + ["mean"], f"the page's registry edit gives {have}; the repository has {had}"
+
+
 def test_params_and_metrics_list_the_model(followed):
     root, _, outputs = followed
     assert "sigma" in outputs["build/iclsweep params mean"]

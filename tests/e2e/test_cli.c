@@ -1,6 +1,7 @@
 /* The iclsweep program as a user meets it: --help (overall and per command), --version, params and
  * metrics (and docs/params.md, docs/metrics.md, which must equal their --markdown output and be
- * well-formed tables), and `plan` on every example under sweeps/.
+ * well-formed tables), README's list of models (the registry's, in its order), and `plan` on every
+ * example under sweeps/.
  * Run by hand: ICLSWEEP_BIN=build/iclsweep ICLSWEEP_SRC=. build/tests/test_cli */
 #include <dirent.h>
 #include <stdio.h>
@@ -74,6 +75,30 @@ static void test_docs_match(const char *bin, const char *src, const char *name, 
     check_table_rows(path, doc, cols);
 }
 
+/* README's introduction lists the models as bullets "- `NAME`: ...", one per model of the registry
+ * (as `iclsweep params` names them, "model NAME: ..."), in the registry's order. */
+static void test_readme_models(const char *bin, const char *src) {
+    char path[1024], want[1024] = "", got[1024] = "";
+    CHECK(run(bin, "params") == 0, "params");
+    for (const char *l = out; (l = strstr(l, "model ")); l++)
+        if (l == out || l[-1] == '\n')
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%.*s ", (int)strcspn(l + 6, ":"), l + 6);
+    snprintf(path, sizeof path, "%s/README.md", src);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL, "README.md is missing");
+    if (!f) return;
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    char *end = strstr(doc, "\n## ");
+    if (end) *end = '\0'; /* the introduction only */
+    for (const char *l = doc; (l = strstr(l, "\n- `")); l++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%.*s ", (int)strcspn(l + 4, "`"), l + 4);
+    CHECK(strlen(want) > 0 && strcmp(want, got) == 0,
+          "README.md's introduction lists the models [%s], the registry has [%s]", got, want);
+}
+
 static void test_plan_examples(const char *bin, const char *src) {
     char dir[1024], args[2048];
     snprintf(dir, sizeof dir, "%s/sweeps", src);
@@ -104,6 +129,7 @@ int main(void) {
     test_help_version_params(bin);
     test_docs_match(bin, src, "params", 6);
     test_docs_match(bin, src, "metrics", 4);
+    test_readme_models(bin, src);
     test_plan_examples(bin, src);
     return check_report("test_cli");
 }

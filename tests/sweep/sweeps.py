@@ -26,6 +26,17 @@ grid:
   steps: [1000, 1500]
 """
 
+# 6 tiny iccls tasks (~50 ms each): burstiness B = 0, 1, 2 in both precisions.
+ICCLS_TINY = """\
+model: iccls
+seed: 9
+fixed: {N: 4, Nmax: 4, D: 7, L: 8, K: 64, K_novel: 16, batch: 16, steps: 40, log_every: 20,
+        n_test: 64}
+grid:
+  B: [0, 1, 2]
+  precision: [float64, float32]
+"""
+
 # Two tasks of `steps` steps each (noise 0.01 and 0.1), a checkpoint every `checkpoint_every`
 # seconds: for the checkpoint tests, which size their tasks (steps) to what they need.
 TWO_TASKS = """\

@@ -12,7 +12,7 @@ import h5py
 import pytest
 
 from common import BIN, ENV, run, run_ok
-from sweeps import TINY
+from sweeps import ICCLS_TINY, TINY
 
 LINATTN = """\
 model: linattn
@@ -26,7 +26,7 @@ zip:
   T: [0.0, 0.001]
 """
 
-SWEEPS = {"concept": TINY, "linattn": LINATTN}
+SWEEPS = {"concept": TINY, "linattn": LINATTN, "iccls": ICCLS_TINY}
 
 
 def same(a, b):

@@ -2,8 +2,8 @@
  * registry (include/iclsweep/train/model.h, isw_log_sink; docs/adding-a-model.md, "Checkpoints").
  *
  * For each model, at its golden points (tests/golden/<model>.golden) and a few more that take
- * other paths (fresh prompts, minibatch orders, Adam, a factored W), a run with a sink that keeps
- * every log point and the final metrics is the reference. Then:
+ * other paths (fresh prompts, minibatch orders, Adam, a factored W; iccls in single precision), a
+ * run with a sink that keeps every log point and the final metrics is the reference. Then:
  *   - stopped at a log point with a checkpoint and resumed from it, at the first, a middle and
  *     the last log point, the run ends with the reference's log points and final metrics;
  *   - stopped and resumed at every log point in turn (a chain of as many jobs), likewise;
@@ -28,15 +28,24 @@
 
 #define MAX_POINTS 16
 
-/* Points beyond the golden ones, for paths those do not take: "model sweep-on-one-line". */
-static const char *const extra_points[][2] = {
-    {"concept", "{model: concept, seed: 3, fixed: {n_train: 0, n_test: 128, steps: 60, log_every: 10}}"},
+/* Points beyond the golden ones, for paths those do not take: model, sweep on one line, and a
+ * final metric the reference must have finite (the path the point is there for; "" if none). */
+static const char *const extra_points[][3] = {
+    {"concept", "{model: concept, seed: 3, fixed: {n_train: 0, n_test: 128, steps: 60, log_every: 10}}", ""},
     {"linattn", "{model: linattn, seed: 5, fixed: {D: 5, N: 10, P: 50, P_test: 100, optimizer: sgd, batch: 8, "
-                "lr: 0.05, steps: 120, log_every: 10, avg_frac: 0.3}}"},
+                "lr: 0.05, steps: 120, log_every: 10, avg_frac: 0.3}}", ""},
     {"linattn", "{model: linattn, seed: 6, fixed: {D: 4, N: 8, P: 40, P_test: 60, optimizer: adam, batch: 16, "
-                "param: factored, dk: 3, lr: 0.02, steps: 100, log_every: 7}}"},
+                "param: factored, dk: 3, lr: 0.02, steps: 100, log_every: 7}}", ""},
     {"linattn", "{model: linattn, seed: 8, fixed: {D: 4, N: 8, P: 30, P_test: 60, optimizer: gd, lr: 0.1, "
-                "steps: 90, log_every: 30, avg_frac: 0.5}}"},
+                "steps: 90, log_every: 30, avg_frac: 0.5}}", ""},
+    {"iccls", "{model: iccls, seed: 4, fixed: {precision: float32, N: 4, Nmax: 4, D: 7, L: 8, K: 64, K_novel: 16, "
+              "B: 2, batch: 16, lr: 0.2, steps: 40, log_every: 10, n_test: 64}}", ""},
+    {"iccls", "{model: iccls, seed: 7, fixed: {precision: float32, N: 6, Nmax: 7, D: 12, L: 4, K: 32, K_novel: 8, "
+              "B: 0, bursty_classes: zipf, pos_shift: none, batch: 8, steps: 30, log_every: 7, n_test: 40}}", ""},
+    /* the jump (t_icl 900, icl_width 450; ~0.5 s a run): the transition's metrics read the
+     * history of log points, which the golden points' short runs leave NaN */
+    {"iccls", "{model: iccls, seed: 4, fixed: {D: 15, K: 256, lr: 0.2, batch: 32, n_test: 50, steps: 1200, "
+              "log_every: 150}}", "icl_width"},
 };
 
 /* ---- a sink that records, stops, saves and restores ----------------------------------------- */
@@ -103,13 +112,15 @@ typedef struct {
     uint64_t seed;
     char tag[256];
     int64_t n_log;
+    const char *needs;    /* a final metric the reference must have finite, or "" */
     double *vals, *final; /* the reference: [n_log, n_traj], [n_final] */
     isw_train_result res;
 } point;
 
-static int point_load(point *p, const isw_model *m, const char *sweep) {
+static int point_load(point *p, const isw_model *m, const char *sweep, const char *needs) {
     memset(p, 0, sizeof *p);
     p->m = m;
+    p->needs = needs;
     snprintf(p->label, sizeof p->label, "%s %s", m->name, sweep);
     isw_sweep sw;
     isw_error err;
@@ -190,6 +201,11 @@ static int reference(point *p) {
     p->final = calloc((size_t)p->m->n_final + 1, sizeof *p->final);
     int ok = train(p, &r, p->final, &p->res) == ISW_OK;
     CHECK(!ok || p->res.status == ISW_TRAIN_DONE, "%s: the reference run ends done (%d)", p->label, p->res.status);
+    if (ok && *p->needs) {
+        int k = isw_model_final_index(p->m, p->needs);
+        CHECK(k >= 0 && isfinite(p->final[k]), "%s: the reference's %s is finite (%g): the point takes its path",
+              p->label, p->needs, k >= 0 ? p->final[k] : NAN);
+    }
     p->vals = r.vals;
     r.vals = NULL;
     rec_free(&r);
@@ -409,11 +425,12 @@ int main(void) {
         while (f && fgets(line, sizeof line, f) && np < MAX_POINTS) {
             char name[64], sweep[1500];
             line[strcspn(line, "\n")] = '\0';
-            if (sscanf(line, "point %63s %1499[^\n]", name, sweep) == 2) np += point_load(&pts[np], m, sweep);
+            if (sscanf(line, "point %63s %1499[^\n]", name, sweep) == 2) np += point_load(&pts[np], m, sweep, "");
         }
         if (f) fclose(f);
         for (size_t k = 0; k < sizeof extra_points / sizeof extra_points[0] && np < MAX_POINTS; k++)
-            if (!strcmp(extra_points[k][0], m->name)) np += point_load(&pts[np], m, extra_points[k][1]);
+            if (!strcmp(extra_points[k][0], m->name))
+                np += point_load(&pts[np], m, extra_points[k][1], extra_points[k][2]);
         for (int k = 0; k < np; k++) check_point(&pts[k], &pts[(k + 1) % np]);
         for (int k = 0; k < np; k++) point_free(&pts[k]);
     }

@@ -323,13 +323,13 @@ static void test_streams(void) {
 
 /* Bad configs are refused with a message that names the knob. */
 static void test_checks(void) {
-    struct { const char *what, *needle; } cases[] = {
-        {"K not a multiple of L", "multiples of"},
-        {"B does not divide N", "B = 3"},
-        {"B = N", "B = 4"},
-        {"N > Nmax", "Nmax"},
-        {"too many distinct labels", "distinct labels"},
-        {"p_B > 1", "p_B"},
+    struct { const char *what, *needle, *blame; } cases[] = {
+        {"K not a multiple of L", "multiples of", "K"},
+        {"B does not divide N", "B = 3", "B"},
+        {"B = N", "B = 4", "B"},
+        {"N > Nmax", "Nmax", "Nmax"},
+        {"too many distinct labels", "distinct labels", "L"},
+        {"p_B > 1", "p_B", "p_B"},
     };
     isw_iccls_data_cfg bad[6];
     for (int i = 0; i < 6; i++) bad[i] = base_cfg();
@@ -342,13 +342,15 @@ static void test_checks(void) {
     for (int i = 0; i < 6; i++) {
         isw_error err;
         isw_error_clear(&err);
-        isw_status st = isw_iccls_data_check(&bad[i], &err);
+        const char *blame = NULL;
+        isw_status st = isw_iccls_data_check(&bad[i], &blame, &err);
         CHECK(st == ISW_EINPUT && strstr(err.msg, cases[i].needle), "%s: got %d '%s'", cases[i].what,
               st, err.msg);
+        CHECK(blame && !strcmp(blame, cases[i].blame), "%s: blames %s", cases[i].what, blame ? blame : "nothing");
     }
     isw_iccls_data_cfg ok = base_cfg();
     isw_error err;
-    CHECK(isw_iccls_data_check(&ok, &err) == ISW_OK, "the default passes: %s", err.msg);
+    CHECK(isw_iccls_data_check(&ok, NULL, &err) == ISW_OK, "the default passes: %s", err.msg);
 }
 
 int main(void) {

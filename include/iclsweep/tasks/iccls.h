@@ -86,8 +86,9 @@ int isw_iccls_copies(const isw_iccls_data_cfg *cfg);
 
 /* Checks cfg's constraints: positive sizes, K and K_novel multiples of L, N <= Nmax, B = 0 or
  * (B divides N and B < N), N even when B = 0, N / B <= L (distinct labels), probabilities in
- * [0, 1], eps and alpha >= 0. Returns ISW_EINPUT with a message naming the knobs. */
-isw_status isw_iccls_data_check(const isw_iccls_data_cfg *cfg, isw_error *err);
+ * [0, 1], eps and alpha >= 0. Returns ISW_EINPUT with a message naming the knobs, and the name
+ * of the knob to blame in *blame (when blame is not NULL): the model's `check` hook reports it. */
+isw_status isw_iccls_data_check(const isw_iccls_data_cfg *cfg, const char **blame, isw_error *err);
 
 /* The fixed draws of a task. */
 typedef struct {

@@ -165,7 +165,7 @@ struct isw_model {
 /* ---- the registry ----
  * The models, one name each: a model `foo` defines `const isw_model isw_model_foo` (in
  * src/train/foo.c) and gets one word here. The order is the order of `iclsweep params`. */
-#define ISW_MODELS(X) X(concept) X(linattn)
+#define ISW_MODELS(X) X(concept) X(linattn) X(iccls) X(iccls_companion)
 
 #define ISW_MODEL_DECLARE_(name) extern const isw_model isw_model_##name;
 ISW_MODELS(ISW_MODEL_DECLARE_)
