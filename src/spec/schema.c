@@ -215,6 +215,16 @@ static isw_status claim_param(parser *ps, int i, isw_source source, isw_loc loc,
     return ISW_OK;
 }
 
+/* The parameter a key of section names, into *i, claimed for source; key receives its path
+ * ("grid.K") for messages. [key_size] */
+static isw_status claim_key(parser *ps, yaml_node_t *kn, const char *section, isw_source source, char *key,
+                            size_t key_size, int *i) {
+    isw_status st = find_param(ps, kn, section, i);
+    if (st) return st;
+    spec_key_path(key, key_size, section, kn);
+    return claim_param(ps, *i, source, spec_loc(kn), key);
+}
+
 static isw_status expect_mapping(parser *ps, yaml_node_t *n, const char *key) {
     char found[64];
     if (n->type != YAML_MAPPING_NODE)
@@ -231,9 +241,7 @@ static isw_status read_fixed(parser *ps, yaml_node_t *map) {
         yaml_node_t *vn = yaml_document_get_node(&ps->doc, p->value);
         int i;
         char key[160];
-        if ((st = find_param(ps, kn, "fixed", &i))) return st;
-        spec_key_path(key, sizeof key, "fixed", kn);
-        if ((st = claim_param(ps, i, ISW_SRC_FIXED, spec_loc(kn), key))) return st;
+        if ((st = claim_key(ps, kn, "fixed", ISW_SRC_FIXED, key, sizeof key, &i))) return st;
         if (vn->type != YAML_SCALAR_NODE)
             return spec_fail_at(ps, spec_loc(vn), key,
                            "expected a single value, found %s (lists of values belong under grid "
@@ -278,9 +286,7 @@ static isw_status read_grid(parser *ps, yaml_node_t *map) {
         yaml_node_t *vn = yaml_document_get_node(&ps->doc, p->value);
         int i;
         char key[160];
-        if ((st = find_param(ps, kn, "grid", &i))) return st;
-        spec_key_path(key, sizeof key, "grid", kn);
-        if ((st = claim_param(ps, i, ISW_SRC_GRID, spec_loc(kn), key))) return st;
+        if ((st = claim_key(ps, kn, "grid", ISW_SRC_GRID, key, sizeof key, &i))) return st;
         double *vals;
         int64_t n;
         if ((st = spec_read_axis(ps, &ps->sw->model->params[i], vn, key, 0, &vals, &n))) return st;
@@ -338,9 +344,7 @@ static isw_status read_zip_group(parser *ps, yaml_node_t *map, const char *secti
         yaml_node_t *vn = yaml_document_get_node(&ps->doc, p->value);
         int i;
         char key[160];
-        if ((st = find_param(ps, kn, section, &i))) return st;
-        spec_key_path(key, sizeof key, section, kn);
-        if ((st = claim_param(ps, i, ISW_SRC_ZIP, spec_loc(kn), key))) return st;
+        if ((st = claim_key(ps, kn, section, ISW_SRC_ZIP, key, sizeof key, &i))) return st;
         double *vals;
         int64_t n;
         if ((st = spec_read_axis(ps, &ps->sw->model->params[i], vn, key, 1, &vals, &n))) return st;

@@ -22,16 +22,7 @@ ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1",
            PYTHONPATH=os.pathsep.join(sys.path))
 
-PEAK = """\
-name: adapt-test
-model: linattn
-seed: 5
-replicates: 3
-fixed: {D: 8, N: 40, steps: 3000, log_every: 100, P_test: 500, optimizer: adam, lr: 0.01,
-        weight_decay: 0, init: 0.1}
-grid:
-  alpha: {linspace: [0.25, 2.0, 8]}
-"""
+PEAK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "adapt_peak.yaml")
 ARGS = ["--along", "alpha", "--metric", "test_mse", "--peak", "--tol", "0.03",
         "--launcher", "mpirun -np 3 --oversubscribe"]
 
@@ -58,7 +49,8 @@ def status(path):
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     path = tmp_path_factory.mktemp("adapt") / "peak.yaml"
-    path.write_text(PEAK)
+    with open(PEAK) as f:
+        path.write_text(f.read())
     return path
 
 

@@ -386,23 +386,13 @@ def test_submit_names_and_cores(slurm, tiny, stub):
     assert job_states(slurm, "my sweep")[0][0] == "COMPLETED", "finished jobs stay visible (squeue -t all)"
 
 
-ADAPT_PEAK = """\
-name: adapt-slurm
-model: linattn
-seed: 5
-replicates: 3
-fixed: {D: 8, N: 40, steps: 3000, log_every: 100, P_test: 500, optimizer: adam, lr: 0.01,
-        weight_decay: 0, init: 0.1}
-grid:
-  alpha: {linspace: [0.25, 2.0, 8]}
-"""
-
 
 def test_adapt_through_a_chain(slurm):
     """iclsweep-analyze adapt --slurm: each round is submitted through slurm/submit and waited for;
     the rounds keep the first round's tasks (one attempt each), the file is complete after them,
     and the jobs' log shows a job per round."""
-    sweep = slurm.write("adapt.yaml", ADAPT_PEAK)
+    with open(os.path.join(SRC, "tests", "analysis", "adapt_peak.yaml")) as f:
+        sweep = slurm.write("adapt.yaml", f.read())
     out = slurm.path(os.path.join("adapt", "adapt.h5"))
     os.makedirs(os.path.dirname(out), exist_ok=True)
     env = dict(slurm.env, PYTHONPATH=os.path.join(SRC, "analysis"))
