@@ -115,7 +115,7 @@ def _curve_panel(ax, df, res, along, metric, level, draw_theory, yscale="auto"):
                             label=("crossing" if level is not None else "peak") +
                             " with 95% interval (replicates and interpolation)"))
     ax.legend(handles + extra, labels + [e.get_label() for e in extra], frameon=False,
-              fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2)
+              fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
 
 
 def _boundary_panel(ax, res, along, metric, level, draw_theory, df):

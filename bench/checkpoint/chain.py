@@ -82,7 +82,11 @@ def one(env, work, sweep, tag, opts):
     log = os.path.join(d, "cpu.log")
     wrap = os.path.join(d, "iclsweep")
     with open(wrap, "w") as f:
-        f.write(f'#!/bin/bash\nexec /usr/bin/time -a -o {log} -f "cpu %U %S %e %C" {BIN} "$@"\n')
+        # The stop signals Slurm's step daemon sends every process of the step: /usr/bin/time must
+        # not die of them (it has no handler; exec keeps an ignored disposition), iclsweep installs
+        # its own handlers and drains.
+        f.write("#!/bin/bash\ntrap '' USR1 TERM INT\n"
+                f'exec /usr/bin/time -a -o {log} -f "cpu %U %S %e %C" {BIN} "$@"\n')
     os.chmod(wrap, 0o755)
     out = os.path.join(d, "sweep.h5")
     rc, text = sh(env, os.path.join(ROOT, "slurm", "submit"), sweep, "-o", out, "--bin", wrap, "--ranks", "3",

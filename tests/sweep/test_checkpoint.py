@@ -149,23 +149,32 @@ def test_kill_loses_at_most_an_interval(work, jobs, sweep, reference):
 
 def test_deadline_chain(work, sweep, reference):
     """Tasks longer than a run's time finish over a chain of runs with --deadline: each run stops
-    its task at the deadline with a checkpoint and the next continues it. A run may train for a
-    quarter of a task's measured time (after its own start-up, measured too), so no task fits one."""
+    its task at the deadline with a checkpoint and the next continues it. Sized on this machine,
+    now: a run's window is twice its measured start-up plus 2 s, and the chain's own sweep has
+    tasks of two windows (from the reference's steps per second), so no task fits one run however
+    fast or slow the machine (a sanitizer's start-up takes seconds)."""
     with h5py.File(reference, "r") as f:
-        task_s = float(np.min(f["tasks/wall_s"][:]))
+        rate = STEPS / float(np.min(f["tasks/wall_s"][:]))  # steps per second of a task here
     idle = work.file("idle.h5")
     with open(reference, "rb") as src, open(idle, "wb") as dst:
         dst.write(src.read())
-    t0 = time.time()
-    run(1, "run", sweep, "-o", idle, "--resume", "--quiet")  # nothing to do: its start-up and end
-    startup = time.time() - t0
-    window = max(task_s / 4, 0.3) + 1.5 * startup
+    startups = []
+    for _ in range(2):
+        t0 = time.time()
+        run(1, "run", sweep, "-o", idle, "--resume", "--quiet")  # nothing to do: its start-up and end
+        startups.append(time.time() - t0)
+    window = 2 * min(startups) + 2.0
+    log_every = max(100, int(rate * window / 20) // 100 * 100)
+    steps = max(2 * log_every, int(rate * 2 * window) // log_every * log_every)
+    chain_sweep = work.file("chain.yaml", TWO_TASKS.format(seed=23, checkpoint_every=0, log_every=log_every,
+                                                           steps=steps))
+    whole = run_ok(3, chain_sweep, work.file("chain_reference.h5"), "the chain's reference", timeout=600)
     out = work.file("chain.h5")
     runs, stalled = 0, 0
     kept = None
     while runs < 80:
         runs += 1
-        rc, log = run(1, "run", sweep, "-o", out, "--resume", "--deadline", f"+{window + 1:.3f}",
+        rc, log = run(1, "run", chain_sweep, "-o", out, "--resume", "--deadline", f"+{window:.3f}",
                       "--deadline-margin", "1", "--progress", "none", timeout=300)
         assert rc in (0, 3), f"run {runs}: exit {rc}: {log[-400:]}"
         if rc == 0:
@@ -176,8 +185,8 @@ def test_deadline_chain(work, sweep, reference):
         stalled += now == kept
         kept = now
     assert rc == 0, f"the chain did not finish in {runs} runs ({stalled} without progress)"
-    assert runs >= 2, f"tasks of {task_s:.2f} s in runs of {window:.2f} s finished in one run"
-    diffs = same_results(reference, out)
+    assert runs >= 2, f"tasks of {steps} steps ({steps / rate:.2f} s) in runs of {window:.2f} s finished in one run"
+    diffs = same_results(whole, out)
     assert not diffs, f"the chain's file differs from the uninterrupted one in {diffs}"
     with h5py.File(out, "r") as f:
         assert (f["tasks/resumes"][:] >= 1).any(), f"tasks continued from checkpoints: {f['tasks/resumes'][:]}"
