@@ -59,6 +59,18 @@ def dense_values(lo, hi, step, log):
     return np.linspace(lo, hi, n)
 
 
+def fitted_crossing(d, along, metric, level, log):
+    """Where a straight line fitted (least squares, in the axis's own scale) to the mean of metric
+    over the dense window crosses level: an estimate that uses every point of the window. The
+    window's mean curve, with its replicate noise, crosses the level several times, and the first
+    of them (what a threshold reads off a grid) is biased towards the start of the window."""
+    m = d.groupby(along)[metric].mean()
+    x = np.log(m.index.to_numpy(float)) if log else m.index.to_numpy(float)
+    a, b = np.polyfit(x, m.to_numpy(float), 1)
+    v = (level - b) / a
+    return float(np.exp(v) if log else v)
+
+
 def run_case(case):
     slug = case["name"].replace(" ", "_").replace("=", "")
     out = os.path.join(OUT, slug + ".h5")
@@ -107,15 +119,19 @@ def run_case(case):
                                      "none"], check=True, capture_output=True)
     dres = threshold.locations(reader.load(dout, warn=False), along, case["metric"],
                                level=case["level"], by=others, n_resamples=200)
+    dense_df = reader.load(dout, warn=False)
     for g in groups:
-        d = dres
+        d, dd = dres, dense_df
         for o in others:
-            d = d[d[o] == g[o]]
+            d, dd = d[d[o] == g[o]], dd[dd[o] == g[o]]
         dloc = float(d["location"].iloc[0])
-        rows.append({**{o: g[o] for o in others}, "adapt": g["location"], "ci_lo": g["ci_lo"],
-                     "ci_hi": g["ci_hi"], "width": g["width"], "dense": dloc,
-                     "rel_diff": abs(g["location"] - dloc) / abs(dloc),
-                     "tasks_group": g["n_tasks"]})
+        row = {**{o: g[o] for o in others}, "adapt": g["location"], "ci_lo": g["ci_lo"],
+               "ci_hi": g["ci_hi"], "width": g["width"], "dense": dloc,
+               "rel_diff": abs(g["location"] - dloc) / abs(dloc), "tasks_group": g["n_tasks"]}
+        if not case["peak"]:
+            fit = fitted_crossing(dd, along, case["metric"], case["level"], log)
+            row.update(dense_fit=fit, rel_diff_fit=abs(g["location"] - fit) / abs(fit))
+        rows.append(row)
     # the coarsest uniform grid whose own interval could meet T (no replicate noise): a crossing's
     # bracket (one step) or a peak's (two steps) narrower than T times the location
     locs = [abs(g["location"]) for g in groups]
