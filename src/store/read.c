@@ -99,13 +99,16 @@ static int holds_results(hid_t f) {
     }
     if (T == 0) return 0;
     int found = 0;
-    void *buf = malloc((size_t)T * sizeof(double));
+    /* The buffer is sized by T only once a dataset of T rows has passed its checks (storage inside
+     * the file): a forged n_tasks cannot make this allocate what the file does not hold. */
+    void *buf = NULL;
     hid_t types[2] = {isw_store_file_type(KIND_STATUS), H5Tcopy(H5T_IEEE_F64LE)};
-    hid_t ds = buf && types[0] >= 0 ? isw_h5_open_checked(f, "/tasks/status", types[0], 1, T, 0, why, sizeof why) : -1;
-    if (ds >= 0 && H5Dread(ds, types[0], H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
+    hid_t ds = types[0] >= 0 ? isw_h5_open_checked(f, "/tasks/status", types[0], 1, T, 0, why, sizeof why) : -1;
+    if (ds >= 0) buf = malloc((size_t)T * sizeof(double));
+    if (ds >= 0 && buf && H5Dread(ds, types[0], H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
         for (int64_t t = 0; t < T && !found; t++) found = ((uint8_t *)buf)[t] != ISW_TASK_PENDING;
     if (ds >= 0) H5Dclose(ds);
-    hid_t final = buf && types[1] >= 0 && isw_h5_hard_path(f, "/final", H5O_TYPE_GROUP, why, sizeof why)
+    hid_t final = types[1] >= 0 && isw_h5_hard_path(f, "/final", H5O_TYPE_GROUP, why, sizeof why)
                       ? H5Gopen2(f, "/final", H5P_DEFAULT) : -1;
     H5G_info_t gi;
     char name[300];
@@ -115,7 +118,8 @@ static int holds_results(hid_t f) {
             continue;
         snprintf(name, sizeof name, "/final/%s", member);
         ds = isw_h5_open_checked(f, name, types[1], 1, T, 0, why, sizeof why);
-        if (ds >= 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
+        if (ds >= 0 && !buf) buf = malloc((size_t)T * sizeof(double));
+        if (ds >= 0 && buf && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0)
             for (int64_t t = 0; t < T && !found; t++) found = isfinite(((double *)buf)[t]);
         if (ds >= 0) H5Dclose(ds);
     }
