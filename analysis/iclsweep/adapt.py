@@ -3,8 +3,9 @@ with a fraction of the tasks of a dense grid.
 
 Round 0 runs the sweep file as it is (`iclsweep run SWEEP.yaml -o OUT.h5 --resume`, through any
 launcher, or as a Slurm chain: `slurm/submit SWEEP.yaml -o OUT.h5 OPTIONS`, waited for until no job
-of the chain is left in the queue, then checked complete with `iclsweep status`). Each later round reads the file, locates the crossing or peak of every group of the
-other axes with its 95% interval (threshold.locations: replicates and interpolation), and, where
+of the chain is left in the queue, then checked complete with `iclsweep status`). Each later
+round reads the file, locates the crossing or peak of every group of the other axes with its 95%
+interval (threshold.locations: replicates and interpolation), and, where
 an interval is wider than tol times its location, adds `points` values inside the grid interval(s)
 that bracket it (refine.new_values); the grown sweep is written beside the file
 (OUT.h5.round<k>.yaml) and run into the same file with --resume, which keeps every finished task
@@ -74,7 +75,8 @@ def _chain_jobs(comment):
     rc, out = _sh(["squeue", "-h", "-o", "%i %k"])
     if rc != 0:
         raise RuntimeError(f"squeue failed while waiting for the chain: {out[-400:]}")
-    return [ln.split()[0] for ln in out.splitlines() if len(ln.split()) == 2 and ln.split()[1] == comment]
+    rows = [ln.split() for ln in out.splitlines()]
+    return [r[0] for r in rows if len(r) == 2 and r[1] == comment]
 
 
 def _submit(program, options, submit, sweep, output, log, poll):

@@ -21,7 +21,6 @@ DamagedRowsWarning says so). Files of older formats have no checksums to check.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import warnings
 from dataclasses import dataclass, field

@@ -26,7 +26,7 @@ import yaml
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "analysis"))
-from iclsweep import adapt, reader, refine, threshold  # noqa: E402
+from iclsweep import adapt, reader, threshold  # noqa: E402
 
 OUT = os.path.join(ROOT, "bench", "adapt", "out")
 BIN = os.environ.get("ICLSWEEP_BIN", os.path.join(ROOT, "build", "iclsweep"))
@@ -117,9 +117,9 @@ def run_case(case):
         f.write(dtext)
     subprocess.run(LAUNCH.split() + [BIN, "run", dyaml, "-o", dout, "--force", "--progress",
                                      "none"], check=True, capture_output=True)
-    dres = threshold.locations(reader.load(dout, warn=False), along, case["metric"],
-                               level=case["level"], by=others, n_resamples=200)
     dense_df = reader.load(dout, warn=False)
+    dres = threshold.locations(dense_df, along, case["metric"], level=case["level"], by=others,
+                               n_resamples=200)
     for g in groups:
         d, dd = dres, dense_df
         for o in others:

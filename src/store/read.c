@@ -264,7 +264,6 @@ isw_status isw_store_read_table(const char *path, isw_store_table *tab, isw_erro
     if (!rc) rc = alloc_table(tab, T, path, err);
     void *cols[N_COLS];
     table_columns(tab, cols);
-    tab->has_checksums = ids[1 + COL_checksum] >= 0;
     for (int c = -1; !rc && c < N_COLS; c++) {
         if (c >= 0 && ids[c + 1] < 0) {
             isw_store_col_initial(c, cols[c], T);

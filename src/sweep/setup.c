@@ -222,7 +222,8 @@ static int can_grow(runner *r, const char *path) {
     isw_store_table tab;
     isw_error ignored;
     if (isw_store_read_table(path, &tab, &ignored) != ISW_OK) return 0;
-    int ok = strcmp(tab.info.format, ISW_STORE_FORMAT) != 0 || !tab.has_checksums ||
+    /* A file of this format always holds its checksums (read_table refuses it otherwise). */
+    int ok = strcmp(tab.info.format, ISW_STORE_FORMAT) != 0 ||
              strcmp(tab.info.spec_hash, r->layout.spec_hash) != 0 || tab.info.T != lay->T;
     for (const char *const *m = lay->match; *m; m++) {
         const char *have = !strcmp(*m, "model") ? tab.info.model : !strcmp(*m, "seed") ? tab.info.seed

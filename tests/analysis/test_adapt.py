@@ -12,7 +12,6 @@ import subprocess
 import sys
 
 import h5py
-import numpy as np
 import pytest
 
 BIN = os.environ.get("ICLSWEEP_BIN")

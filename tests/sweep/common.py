@@ -71,15 +71,21 @@ def states(path):
         return None
 
 
-def wait_for_done(path, n, proc, limit=120):
-    """Waits until at least n tasks are done (2 in /tasks/status) or proc ends."""
+def wait_for_done(path, n, proc, limit=120, state=2):
+    """Waits until at least n tasks are in state (/tasks/status: 2 done, 1 running) or proc ends."""
     t0 = time.time()
     while time.time() - t0 < limit and proc.poll() is None:
         s = states(path)
-        if s is not None and (s == 2).sum() >= n:
+        if s is not None and (s == state).sum() >= n:
             return True
-        time.sleep(0.05)
+        time.sleep(0.02 if state == 1 else 0.05)
     return False
+
+
+def rank_pids(out):
+    """The iclsweep processes writing out (the ranks, not mpirun), oldest first."""
+    p = subprocess.run(["pgrep", "-f", f"^{BIN} run .* -o {out}"], stdout=subprocess.PIPE, text=True)
+    return sorted(int(x) for x in p.stdout.split())
 
 
 def wait_gone(pattern, limit=30):

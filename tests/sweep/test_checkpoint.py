@@ -22,7 +22,7 @@ import h5py
 import numpy as np
 import pytest
 
-from common import BIN, SRC, run, run_ok, same_results, states, wait_gone
+from common import SRC, rank_pids, run, run_ok, same_results, states, wait_gone
 from sweeps import TWO_TASKS
 
 # 2 concept tasks of ~1-6 s each on a core, a checkpoint at every log point (the default is a
@@ -58,11 +58,6 @@ def wait_for_checkpoint(out, proc, limit=300):
             return True
         time.sleep(0.01)
     return False
-
-
-def rank_pids(out):
-    p = subprocess.run(["pgrep", "-f", f"^{BIN} run .* -o {out}"], stdout=subprocess.PIPE, text=True)
-    return sorted(int(x) for x in p.stdout.split())
 
 
 def finish(sweep, out, reference, np_, label, held):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from common import BIN, run, run_ok, same_results, start, states, wait_for_done, wait_gone
+from common import rank_pids, run, run_ok, same_results, start, states, wait_for_done, wait_gone
 from sweeps import LONGER
 
 
@@ -87,11 +87,11 @@ def test_killed_holder(work, jobs, sweep, reference):
     assert p.poll() is None and os.path.exists(out + ".lock"), "the run holds its lock file while it runs"
     # Every process at once (the ranks are in process groups of their own, and ranks that outlive
     # their launcher stop cleanly and release the lock: only a kill of all leaves a stale one).
-    ranks = subprocess.run(["pgrep", "-f", f"^{BIN} run .* -o {out}"], stdout=subprocess.PIPE, text=True)
+    ranks = rank_pids(out)
     os.killpg(p.pid, signal.SIGKILL)
-    for pid in ranks.stdout.split():
+    for pid in ranks:
         try:
-            os.kill(int(pid), signal.SIGKILL)
+            os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     p.wait()

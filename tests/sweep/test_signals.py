@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from common import BIN, ENV, run, run_ok, same_results, states, wait_for_done, wait_gone
+from common import BIN, ENV, rank_pids, run, run_ok, same_results, states, wait_for_done, wait_gone
 from sweeps import LONGER, TWO_TASKS
 
 SLOW = LONGER.replace("steps: [1000, 1500]", "steps: [6000, 9000]")
@@ -29,12 +29,6 @@ def sweep(shared):
 def reference(shared, sweep):
     """An uninterrupted run of the sweep."""
     return run_ok(3, sweep, shared.file("reference.h5"), "reference")
-
-
-def rank_pids(out):
-    """The iclsweep processes writing out (the ranks, not mpirun)."""
-    p = subprocess.run(["pgrep", "-f", f"^{BIN} run .* -o {out}"], stdout=subprocess.PIPE, text=True)
-    return [int(x) for x in p.stdout.split()]
 
 
 def finish(sweep, out, reference, label):
@@ -88,17 +82,6 @@ def sparse(shared):
     return sweep, run_ok(3, sweep, shared.file("sparse_reference.h5"), "sparse reference")
 
 
-def wait_running(path, proc, limit=120):
-    """Waits until a task is marked running in path (or proc ends)."""
-    t0 = time.time()
-    while time.time() - t0 < limit and proc.poll() is None:
-        s = states(path)
-        if s is not None and (s == 1).any():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def wait_delivered(pid, sig, limit=20.0):
     """Waits until sig is no longer pending for process pid (/proc's SigPnd and ShdPnd masks): it
     was delivered, its handler has run or runs now. Two signals of one kind pending at once are one
@@ -122,7 +105,7 @@ def test_twice(work, jobs, sparse, first, second):
     label = f"{signal.Signals(first).name} then {signal.Signals(second).name}"
     out = work.file(f"twice_{first}_{second}.h5")
     p = jobs.start(1, "run", sweep, "-o", out, "--quiet")
-    assert wait_running(out, p), f"{label}: running"
+    assert wait_for_done(out, 1, p, state=1), f"{label}: running"
     p.send_signal(first)
     wait_delivered(p.pid, first)  # taken before the second comes (two pending SIGINTs are one)
     p.send_signal(second)

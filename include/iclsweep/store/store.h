@@ -82,6 +82,7 @@ typedef char isw_error_text[ISW_STORE_ERROR_LEN];
  * iclsweep/3 of an earlier build) lack: their readers take them as holding their initial values
  * (a checksum of 0: none to check). */
 #define ISW_TASK_COLUMNS_ADDED {"cpu_s", "peak_rss", "resumes", "ckpt_step", "checksum"}
+
 /* One task's row as the sweep resolves it for the store. The store sets the pointers it wants
  * filled (others NULL) before each call. */
 #define ISW_STORE_ROW_FIELD_(name, ctype, kind, units, doc) ctype name;
@@ -280,12 +281,11 @@ isw_status isw_store_read_info(const char *path, isw_store_info *info, isw_error
 void isw_store_info_free(isw_store_info *info);
 
 /* The per-task columns of a result file, read whole and checked (type, shape, storage inside the
- * file, enum values, /task increasing) before use. Files of older formats without checksums are
- * read too (has_checksums 0). */
+ * file, enum values, /task increasing) before use. Files of older formats are read too, the
+ * columns they lack (ISW_TASK_COLUMNS_ADDED) at their initial values: a checksum of 0, none. */
 #define ISW_STORE_TABLE_FIELD_(name, ctype, kind, ...) ctype *name; /* [T] */
 typedef struct {
     isw_store_info info;
-    int has_checksums; /* the file has /tasks/checksum (older formats do not: checksum all 0) */
     int64_t *task; /* [T] the /task coordinate */
     ISW_TASK_ID_COLUMNS(ISW_STORE_TABLE_FIELD_)
     ISW_TASK_STATE_COLUMNS(ISW_STORE_TABLE_FIELD_)
